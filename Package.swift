@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// SwiftPM build for development: `swift build`, `swift test`.
+// The build C users install is CMakeLists.txt (SONAME, version script,
+// pkg-config, CMake package); see README.md.
+import PackageDescription
+
+let package = Package(
+    name: "daxmodel",
+    products: [
+        .library(name: "daxmodel", type: .dynamic, targets: ["CDaxModel"]),
+        .library(name: "daxmodel-static", type: .static, targets: ["CDaxModel"]),
+    ],
+    targets: [
+        // Header-only C target: include/ holds daxmodel.h and module.modulemap,
+        // so Swift imports the very declarations C programs include.
+        .target(name: "DaxModelHeader", path: "include", publicHeadersPath: "."),
+        // The pure model: regions, devices, the kernel's allocator, sysfs text.
+        .target(name: "DaxModel", path: "Sources/DaxModel"),
+        // The C ABI: @implementation @c functions checked against daxmodel.h.
+        .target(
+            name: "CDaxModel",
+            dependencies: ["DaxModel", "DaxModelHeader"],
+            path: "Sources/CDaxModel",
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "-soname=libdaxmodel.so.0", "-Xlinker", "-z", "-Xlinker", "nodelete"]),
+            ]),
+        // C programs (SwiftPM links the library's objects into them).
+        .executableTarget(name: "daxm-demo", dependencies: ["CDaxModel"], path: "examples/demo",
+                          linkerSettings: [.linkedLibrary("json-c")]),
+        .executableTarget(name: "daxm-ctest", dependencies: ["CDaxModel"], path: "tests/c",
+                          linkerSettings: [.linkedLibrary("pthread")]),
+        .testTarget(
+            name: "DaxModelTests",
+            dependencies: ["DaxModel", "CDaxModel", "DaxModelHeader", "daxm-ctest", "daxm-demo"],
+            path: "Tests/DaxModelTests"),
+    ]
+)

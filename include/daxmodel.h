@@ -1,0 +1,514 @@
+/*
+ * daxmodel.h - libdaxmodel: a userspace model of the Linux device-DAX
+ * allocator (drivers/dax/bus.c), for C programs.
+ *
+ * This header is the specification of the library: what is not declared
+ * here is not API. It is implemented in Swift (every function below is an
+ * `@implementation @c` definition checked against this file by the
+ * compiler) and exported from libdaxmodel.so.0 / libdaxmodel.a.
+ *
+ * Object model (mirrors the kernel and libdaxctl):
+ *
+ *   daxm_ctx ── daxm_region (regionR: id, start, size, align, kind, profile)
+ *                 └─ daxm_dev  (daxR.N: size, align, ranges, bound state)
+ *                      └─ daxm_mapping (mappingK: one device range)
+ *
+ * General rules, which every function below follows unless its own
+ * comment says otherwise:
+ *
+ *  - Actions return 0 on success or a negative errno (<errno.h> values).
+ *    Errnos are the kernel's for the same operation and are never squashed
+ *    (libdaxctl turns every set_size failure into -ENXIO; this library
+ *    does not).
+ *  - Every pointer parameter may be NULL: a NULL object gives -EINVAL (or
+ *    the documented sentinel), never a crash. No input a caller can pass
+ *    traps, asserts or aborts.
+ *  - Every failure leaves a message, readable with daxm_last_error() on the
+ *    same thread, and sent to the context's log function.
+ *  - Object pointers (region, dev, mapping) are borrowed from the context:
+ *    valid until the object is deleted (a device by destroy, a mapping by
+ *    a shrink that removes its range) or the context is freed. Taking a
+ *    reference with daxm_<object>_ref() keeps the pointer valid after that;
+ *    calls on a deleted object then return -ENODEV (or the sentinel), and
+ *    the memory is freed by the last daxm_<object>_unref().
+ *  - Thread safety: any function may be called from any thread at any
+ *    time; calls on one context are serialized by the context's lock. The
+ *    log function is called without that lock held, so it may call back
+ *    into the library.
+ *
+ * Sizes and addresses are bytes, as uint64_t. Mapping page offsets are in
+ * 4 KiB pages, as the kernel prints them. Range ends are inclusive.
+ *
+ * Version nodes: every function is in DAXMODEL_1 unless its comment names
+ * a later node. Nodes are append-only.
+ */
+#ifndef DAXMODEL_H
+#define DAXMODEL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DAXM_VERSION_MAJOR 0
+#define DAXM_VERSION_MINOR 1
+#define DAXM_VERSION_PATCH 0
+
+/** Numeric getters return this when the object is NULL or deleted. */
+#define DAXM_INVALID UINT64_MAX
+
+/* Region kinds (struct daxm_region_spec.kind, daxm_region_get_kind()). */
+#define DAXM_REGION_STATIC  1 /* pmem devdax namespace: one fixed device   */
+#define DAXM_REGION_DYNAMIC 2 /* hmem / CXL RAM: create, resize, delete    */
+#define DAXM_REGION_SPARSE  3 /* CXL DCD: capacity only inside extents
+                                 (not yet available: -EOPNOTSUPP)          */
+
+/* Kernel profiles: where Linux versions differ, the region follows one. */
+#define DAXM_PROFILE_6_1  1   /* Linux 6.1 (v5.10..v6.8 era bus.c)          */
+#define DAXM_PROFILE_6_12 2   /* Linux 6.12 (rwsem era bus.c, v6.9+)        */
+
+/* struct daxm_region_spec.flags */
+#define DAXM_REGION_IDLE    0x1u /* daxR.0 starts at size 0 (hmem
+                                    region_idle=1); otherwise it covers the
+                                    whole region                          */
+#define DAXM_REGION_UNBOUND 0x2u /* a full daxR.0 starts unbound; otherwise
+                                    it starts bound to device_dax, as after
+                                    boot                                   */
+
+/* Opaque objects. */
+struct daxm_ctx;
+struct daxm_region;
+struct daxm_dev;
+struct daxm_mapping;
+
+/*
+ * struct daxm_region_spec - what a producer (hmem, CXL, pmem) knows about a
+ * new region. Always fill it with daxm_region_spec_init() first, then set
+ * the fields you need: fields added by later versions then keep their
+ * defaults.
+ *
+ * @struct_size: sizeof(struct daxm_region_spec) as the caller compiled it;
+ *               set by daxm_region_spec_init().
+ * @id:          region id (R in regionR, daxR.N); -1 (default) = lowest id
+ *               not in use.
+ * @kind:        DAXM_REGION_STATIC or DAXM_REGION_DYNAMIC (default).
+ * @profile:     DAXM_PROFILE_6_1 or DAXM_PROFILE_6_12 (default).
+ * @start:       physical start address; a multiple of @align.
+ * @size:        bytes; non-zero, a multiple of @align, start+size-1 must
+ *               not pass 2^64-1.
+ * @align:       4096, 2 MiB (default) or 1 GiB; new devices inherit it.
+ * @target_node: NUMA node the memory belongs to; -1 (default) = none (the
+ *               device attribute target_node is then absent, as in Linux).
+ * @numa_node:   the devices' numa_node attribute; -1 (default).
+ * @dev_id:      static regions only: the id N of the one device daxR.N
+ *               (the namespace number in Linux); default 0.
+ * @flags:       DAXM_REGION_IDLE, DAXM_REGION_UNBOUND.
+ */
+struct daxm_region_spec {
+	uint32_t struct_size;
+	int32_t id;
+	uint32_t kind;
+	uint32_t profile;
+	uint64_t start;
+	uint64_t size;
+	uint64_t align;
+	int32_t target_node;
+	int32_t numa_node;
+	int32_t dev_id;
+	uint32_t flags;
+};
+
+/* ------------------------------------------------------------------ */
+/* Context                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * daxm_new - create an empty model context.
+ * @ctx: out; receives the context, holding one reference.
+ *
+ * The log priority starts at LOG_ERR, or at the value of the environment
+ * variable DAXM_LOG ("err", "info", "debug" or a syslog number).
+ * Returns 0, or -EINVAL if @ctx is NULL.
+ */
+int daxm_new(struct daxm_ctx **ctx);
+
+/*
+ * daxm_ref - take one more reference on @ctx. Returns @ctx (NULL stays NULL).
+ */
+struct daxm_ctx *daxm_ref(struct daxm_ctx *ctx);
+
+/*
+ * daxm_unref - drop one reference; the last one frees the context and all
+ * its regions, devices and mappings. Objects the caller still holds a
+ * reference on stay readable and answer -ENODEV. NULL is a no-op.
+ */
+void daxm_unref(struct daxm_ctx *ctx);
+
+/*
+ * daxm_log_fn - log callback, the libdaxctl shape. @format and @args form
+ * one message without a trailing newline; @priority is a syslog level.
+ */
+typedef void (*daxm_log_fn)(struct daxm_ctx *ctx, int priority,
+			    const char *file, int line, const char *fn,
+			    const char *format, va_list args);
+
+/*
+ * daxm_set_log_fn - replace the logger. NULL restores the default, which
+ * prints "libdaxmodel: <fn>: <message>" to stderr. Only messages at or
+ * below the log priority are delivered. NULL @ctx is a no-op.
+ */
+void daxm_set_log_fn(struct daxm_ctx *ctx, daxm_log_fn fn);
+
+/* daxm_get_log_priority - the current syslog priority, or -EINVAL. */
+int daxm_get_log_priority(struct daxm_ctx *ctx);
+
+/* daxm_set_log_priority - set the syslog priority (0..7; others clamp). */
+void daxm_set_log_priority(struct daxm_ctx *ctx, int priority);
+
+/* daxm_set_userdata / daxm_get_userdata - one caller pointer per context,
+ * for the log function. NULL @ctx: no-op / NULL. */
+void daxm_set_userdata(struct daxm_ctx *ctx, void *userdata);
+void *daxm_get_userdata(struct daxm_ctx *ctx);
+
+/*
+ * daxm_last_error - the message of the last failed call on this thread
+ * (e.g. "dax0.1: size 0x300000 is not a multiple of 0x200000"), or "" if
+ * none failed yet. The text is owned by the library and stays valid until
+ * the next call on this thread. Never NULL.
+ */
+const char *daxm_last_error(void);
+
+/* daxm_get_version - "MAJOR.MINOR.PATCH" of the library, static storage. */
+const char *daxm_get_version(void);
+
+/* ------------------------------------------------------------------ */
+/* The sysfs-text interface                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * daxm_attr_write - write @value to the attribute @path, as write(2) on
+ * the matching file of /sys/bus/dax would.
+ *
+ * Paths: "regionR/{create,delete}", "daxR.N/{size,align,mapping}", and
+ * the driver files "device_dax/bind" and "device_dax/unbind" (value: a
+ * device name). @value is parsed with the kernel's rules: numbers as
+ * kstrtoull base 0 ("0x200000" and "2097152" are fine, "2M" and "-1" are
+ * -EINVAL, overflow -ERANGE, one trailing newline accepted; `align` gives
+ * -ENXIO for any unparsable value, as Linux does); "mapping" takes
+ * "START-END" in hex with an inclusive END. Only the first 4096 bytes of
+ * @value are read.
+ *
+ * Returns 0 or the negative errno write(2) would give: -ENOENT for a path
+ * that does not exist (a static region's "create", an unknown device),
+ * -EACCES for a read-only attribute, then the store's errno (-EINVAL,
+ * -ENOSPC, -EBUSY, -ENXIO, -ENOMEM, -ERANGE ...). A `mapping` write whose
+ * length is not a multiple of max(align, 2 MiB) returns -ENXIO on the 6.1
+ * profile and 0 with no change on 6.12, as those kernels do. -EINVAL if
+ * @ctx, @path or @value is NULL.
+ */
+int daxm_attr_write(struct daxm_ctx *ctx, const char *path, const char *value);
+
+/*
+ * daxm_attr_read - read the attribute @path into @buf, formatted as the
+ * kernel prints it, with a trailing newline, NUL-terminated.
+ *
+ * Paths: "regionR/{id,size,align,available_size,create,seed}",
+ * "daxR.N/{size,align,target_node,numa_node,resource,modalias}",
+ * "daxR.N/mappingK/{start,end,page_offset}". Decimal numbers print as
+ * "%llu\n"; resource, start and end as "%#llx\n" and page_offset (pages)
+ * as "%#lx\n", where zero prints "0x0" as in Linux. `seed` and `create`
+ * print a device name or an empty line.
+ *
+ * Returns the number of bytes stored (without the NUL), or -ENOENT (no
+ * such attribute; target_node is absent when the region has none),
+ * -EACCES (write-only attribute: delete, mapping), -ERANGE if @len cannot
+ * hold the text and its NUL, -EINVAL for NULL @ctx, @path or @buf.
+ */
+long daxm_attr_read(struct daxm_ctx *ctx, const char *path, char *buf,
+		    size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Regions                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * daxm_region_spec_init - fill @spec with the defaults listed at struct
+ * daxm_region_spec (start and size 0: the caller must set them). NULL is
+ * a no-op.
+ */
+void daxm_region_spec_init(struct daxm_region_spec *spec);
+
+/*
+ * daxm_region_new - add a region, as a producer driver's probe would, with
+ * its first device daxR.0 (daxR.<dev_id> for static regions): covering the
+ * whole region (bound unless DAXM_REGION_UNBOUND), or at size 0 with
+ * DAXM_REGION_IDLE (dynamic regions only). The first device is never the
+ * region's seed.
+ * @out: optional; receives the region (borrowed).
+ *
+ * Returns 0, or -EINVAL (NULL @ctx or @spec, struct_size too small,
+ * unknown kind, profile or flags, size 0, start or size not a multiple of
+ * align, align not 4096/2 MiB/1 GiB, start+size wraps, IDLE on a static
+ * region), -EEXIST (id in use), -EBUSY (overlaps another region's
+ * addresses, as Linux's "DAX Regions" resource root refuses),
+ * -EOPNOTSUPP (DAXM_REGION_SPARSE: not available in this version).
+ */
+int daxm_region_new(struct daxm_ctx *ctx, const struct daxm_region_spec *spec,
+		    struct daxm_region **out);
+
+/*
+ * daxm_region_get_first / daxm_region_get_next - iterate regions in id
+ * order. NULL at the end or for a NULL/deleted argument.
+ */
+struct daxm_region *daxm_region_get_first(struct daxm_ctx *ctx);
+struct daxm_region *daxm_region_get_next(struct daxm_region *region);
+
+/* daxm_region_get_by_id - the region with id @id, or NULL. */
+struct daxm_region *daxm_region_get_by_id(struct daxm_ctx *ctx, int id);
+
+/* daxm_region_ref / daxm_region_unref - keep a region pointer valid past
+ * its context (see the general rules). ref returns @region; NULL is a
+ * no-op for both. */
+struct daxm_region *daxm_region_ref(struct daxm_region *region);
+void daxm_region_unref(struct daxm_region *region);
+
+/* daxm_region_get_ctx - the owning context, or NULL once it is freed. */
+struct daxm_ctx *daxm_region_get_ctx(struct daxm_region *region);
+
+/* daxm_region_get_id - the region id (>= 0), or -EINVAL / -ENODEV. */
+int daxm_region_get_id(struct daxm_region *region);
+
+/* daxm_region_get_kind / daxm_region_get_profile - DAXM_REGION_* /
+ * DAXM_PROFILE_* value, or -EINVAL / -ENODEV. */
+int daxm_region_get_kind(struct daxm_region *region);
+int daxm_region_get_profile(struct daxm_region *region);
+
+/* daxm_region_get_start / _size / _align - the region's physical start,
+ * its whole size (attribute `size`), its align; DAXM_INVALID for a NULL or
+ * deleted region. */
+uint64_t daxm_region_get_start(struct daxm_region *region);
+uint64_t daxm_region_get_size(struct daxm_region *region);
+uint64_t daxm_region_get_align(struct daxm_region *region);
+
+/*
+ * daxm_region_get_available_size - bytes not assigned to any device
+ * (attribute `available_size`): region size minus the sum of all device
+ * ranges. 0 for a static region (Linux hides the attribute there);
+ * DAXM_INVALID for a NULL or deleted region.
+ */
+uint64_t daxm_region_get_available_size(struct daxm_region *region);
+
+/* daxm_region_get_target_node - the target NUMA node, -1 if none, or
+ * -EINVAL / -ENODEV (both below -1). */
+int daxm_region_get_target_node(struct daxm_region *region);
+
+/*
+ * daxm_region_create_dev - write "1" to regionR/create: add a device with
+ * the lowest free id and size 0. It becomes the region's youngest device,
+ * and its seed if there was none.
+ * @out: optional; receives the new device (borrowed).
+ *
+ * Returns 0, or -ENOSPC (available_size is 0; nothing is created),
+ * -EOPNOTSUPP (static region: Linux has no `create` there), -EINVAL,
+ * -ENODEV.
+ */
+int daxm_region_create_dev(struct daxm_region *region, struct daxm_dev **out);
+
+/*
+ * daxm_region_get_dev_seed - the device `seed` names: made by a create
+ * while no seed existed, cleared when that device is bound or deleted.
+ * NULL if none (always for static regions).
+ */
+struct daxm_dev *daxm_region_get_dev_seed(struct daxm_region *region);
+
+/* daxm_region_get_dev_youngest - the device `create` reads: the last one
+ * created by daxm_region_create_dev() and not deleted; NULL if none. */
+struct daxm_dev *daxm_region_get_dev_youngest(struct daxm_region *region);
+
+/*
+ * daxm_region_destroy_dev - write the device's name to regionR/delete.
+ * On success @dev is deleted (see the general rules on pointers) and its
+ * id is free for the next create.
+ *
+ * Returns 0, or -EBUSY (device id 0, a size other than 0, or bound),
+ * -ENXIO (@dev does not belong to @region), -EOPNOTSUPP (static region),
+ * -EINVAL (NULL), -ENODEV (deleted).
+ */
+int daxm_region_destroy_dev(struct daxm_region *region, struct daxm_dev *dev);
+
+/* ------------------------------------------------------------------ */
+/* Devices                                                             */
+/* ------------------------------------------------------------------ */
+
+/* daxm_dev_get_first / daxm_dev_get_next - iterate a region's devices in
+ * id order; NULL at the end or for a NULL/deleted argument. */
+struct daxm_dev *daxm_dev_get_first(struct daxm_region *region);
+struct daxm_dev *daxm_dev_get_next(struct daxm_dev *dev);
+
+/* daxm_dev_get_by_name - the device named @name ("daxR.N"), or NULL. */
+struct daxm_dev *daxm_dev_get_by_name(struct daxm_ctx *ctx, const char *name);
+
+/* daxm_dev_ref / daxm_dev_unref - see the general rules. */
+struct daxm_dev *daxm_dev_ref(struct daxm_dev *dev);
+void daxm_dev_unref(struct daxm_dev *dev);
+
+/* daxm_dev_get_region / daxm_dev_get_ctx - the parents, or NULL for a
+ * NULL or deleted device. */
+struct daxm_region *daxm_dev_get_region(struct daxm_dev *dev);
+struct daxm_ctx *daxm_dev_get_ctx(struct daxm_dev *dev);
+
+/* daxm_dev_get_id - N of daxR.N, or -EINVAL / -ENODEV. */
+int daxm_dev_get_id(struct daxm_dev *dev);
+
+/* daxm_dev_get_devname - "daxR.N"; valid as long as @dev is. Deleted
+ * devices keep their name; NULL only for a NULL @dev. */
+const char *daxm_dev_get_devname(struct daxm_dev *dev);
+
+/* daxm_dev_get_size - sum of the device's range lengths (attribute
+ * `size`); DAXM_INVALID for NULL or deleted. */
+uint64_t daxm_dev_get_size(struct daxm_dev *dev);
+
+/*
+ * daxm_dev_set_size - write @size to daxR.N/size: grow or shrink the
+ * device with the kernel's allocator.
+ *
+ * Growing takes free space lowest address first, splitting across holes;
+ * the device's last range is extended in place only when the hole chosen
+ * that way directly follows it, otherwise a new range (and mappingK) is
+ * appended with page_offset = the size so far. Shrinking trims or drops
+ * ranges from the end.
+ *
+ * Returns 0, or -EINVAL (@size not a multiple of max(align, 2 MiB)),
+ * -EBUSY (device bound; even when @size is the current size), -ENOSPC
+ * (growth beyond available_size; an exact fit succeeds), -EACCES (static
+ * region: `size` is read-only there), -ENODEV.
+ */
+int daxm_dev_set_size(struct daxm_dev *dev, uint64_t size);
+
+/* daxm_dev_get_align - the device's align; DAXM_INVALID for NULL/deleted. */
+uint64_t daxm_dev_get_align(struct daxm_dev *dev);
+
+/*
+ * daxm_dev_set_align - write @align to daxR.N/align.
+ * Returns 0, or -EINVAL (@align not 4096, 2 MiB or 1 GiB; or a range
+ * length not a multiple of max(@align, 2 MiB): the old align stays),
+ * -EBUSY (bound), -EACCES (static region), -ENODEV.
+ */
+int daxm_dev_set_align(struct daxm_dev *dev, uint64_t align);
+
+/*
+ * daxm_dev_set_mapping - write "START-END" to daxR.N/mapping: append the
+ * exact physical range [@start, @end] (END inclusive) as the next range,
+ * page_offset = the size so far. Not merged with neighbours; allowed on a
+ * bound device, as in Linux.
+ *
+ * Returns 0, or -ENOMEM (overlaps any allocated range, or not inside the
+ * region, or @end < @start wraps), -ENXIO on the 6.1 profile when the
+ * length is not a multiple of max(align, 2 MiB) (the 6.12 profile returns
+ * 0 and changes nothing), -EACCES (static region: no `mapping`), -ENODEV.
+ */
+int daxm_dev_set_mapping(struct daxm_dev *dev, uint64_t start, uint64_t end);
+
+/* daxm_dev_get_resource - start of the first range, or the region start
+ * when the device has none (attribute `resource`); DAXM_INVALID. */
+uint64_t daxm_dev_get_resource(struct daxm_dev *dev);
+
+/* daxm_dev_get_target_node - as daxm_region_get_target_node(). */
+int daxm_dev_get_target_node(struct daxm_dev *dev);
+
+/* daxm_dev_get_nr_mappings - number of ranges (>= 0), or -EINVAL/-ENODEV. */
+int daxm_dev_get_nr_mappings(struct daxm_dev *dev);
+
+/* daxm_dev_is_enabled - 1 if bound to device_dax, 0 if not, or
+ * -EINVAL / -ENODEV. */
+int daxm_dev_is_enabled(struct daxm_dev *dev);
+
+/*
+ * daxm_dev_enable - bind the device to device_dax, as writing its name to
+ * drivers/device_dax/bind does. Clears the region's seed if it named @dev.
+ * Returns 0, or -ENXIO (size 0: the probe refuses it), -EBUSY (already
+ * bound), -EINVAL (a range start or length not 2 MiB aligned, possible
+ * only after a `mapping` write at an unaligned start), -ENODEV.
+ */
+int daxm_dev_enable(struct daxm_dev *dev);
+
+/*
+ * daxm_dev_disable - unbind the device, as drivers/device_dax/unbind does.
+ * Returns 0, or -ENODEV (not bound: the kernel's answer; unlike
+ * libdaxctl, disabling twice is reported), -EINVAL.
+ */
+int daxm_dev_disable(struct daxm_dev *dev);
+
+/* ------------------------------------------------------------------ */
+/* Mappings (one per device range, mappingK)                           */
+/* ------------------------------------------------------------------ */
+
+/* daxm_mapping_get_first / daxm_mapping_get_next - a device's ranges in
+ * page_offset order (mapping0 first, unlike libdaxctl's reverse order). */
+struct daxm_mapping *daxm_mapping_get_first(struct daxm_dev *dev);
+struct daxm_mapping *daxm_mapping_get_next(struct daxm_mapping *mapping);
+
+/* daxm_mapping_ref / daxm_mapping_unref - see the general rules. */
+struct daxm_mapping *daxm_mapping_ref(struct daxm_mapping *mapping);
+void daxm_mapping_unref(struct daxm_mapping *mapping);
+
+/* daxm_mapping_get_dev - the owning device, NULL once deleted. */
+struct daxm_dev *daxm_mapping_get_dev(struct daxm_mapping *mapping);
+
+/* daxm_mapping_get_id - K of mappingK, or -EINVAL / -ENODEV. */
+int daxm_mapping_get_id(struct daxm_mapping *mapping);
+
+/* daxm_mapping_get_start / _end / _size / _offset - physical start,
+ * inclusive end, length in bytes, page_offset in pages; DAXM_INVALID for
+ * a NULL or deleted mapping. */
+uint64_t daxm_mapping_get_start(struct daxm_mapping *mapping);
+uint64_t daxm_mapping_get_end(struct daxm_mapping *mapping);
+uint64_t daxm_mapping_get_size(struct daxm_mapping *mapping);
+uint64_t daxm_mapping_get_offset(struct daxm_mapping *mapping);
+
+/* ------------------------------------------------------------------ */
+/* Iteration                                                           */
+/* ------------------------------------------------------------------ */
+
+#define daxm_region_foreach(ctx, region)                                   \
+	for (region = daxm_region_get_first(ctx); region != NULL;          \
+	     region = daxm_region_get_next(region))
+
+#define daxm_region_foreach_safe(ctx, region, _region)                     \
+	for (region = daxm_region_get_first(ctx),                          \
+	     _region = region ? daxm_region_get_next(region) : NULL;       \
+	     region != NULL;                                               \
+	     region = _region,                                             \
+	     _region = _region ? daxm_region_get_next(_region) : NULL)
+
+#define daxm_dev_foreach(region, dev)                                      \
+	for (dev = daxm_dev_get_first(region); dev != NULL;                \
+	     dev = daxm_dev_get_next(dev))
+
+/* Safe against destroying @dev inside the loop. */
+#define daxm_dev_foreach_safe(region, dev, _dev)                           \
+	for (dev = daxm_dev_get_first(region),                             \
+	     _dev = dev ? daxm_dev_get_next(dev) : NULL;                   \
+	     dev != NULL;                                                  \
+	     dev = _dev, _dev = _dev ? daxm_dev_get_next(_dev) : NULL)
+
+#define daxm_mapping_foreach(dev, mapping)                                 \
+	for (mapping = daxm_mapping_get_first(dev); mapping != NULL;       \
+	     mapping = daxm_mapping_get_next(mapping))
+
+/* Safe against shrinking away @mapping inside the loop. */
+#define daxm_mapping_foreach_safe(dev, mapping, _mapping)                  \
+	for (mapping = daxm_mapping_get_first(dev),                        \
+	     _mapping = mapping ? daxm_mapping_get_next(mapping) : NULL;   \
+	     mapping != NULL;                                              \
+	     mapping = _mapping,                                           \
+	     _mapping = _mapping ? daxm_mapping_get_next(_mapping) : NULL)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DAXMODEL_H */
