@@ -45,7 +45,6 @@
 #ifndef DAXMODEL_H
 #define DAXMODEL_H
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -148,12 +147,16 @@ struct daxm_ctx *daxm_ref(struct daxm_ctx *ctx);
 void daxm_unref(struct daxm_ctx *ctx);
 
 /*
- * daxm_log_fn - log callback, the libdaxctl shape. @format and @args form
- * one message without a trailing newline; @priority is a syslog level.
+ * daxm_log_fn - log callback: the libdaxctl shape, except that the message
+ * arrives formatted (@msg, no trailing newline) instead of as a format and
+ * a va_list. @priority is a syslog level (LOG_ERR 3 .. LOG_DEBUG 7); @file
+ * and @line name the library's source, @fn the API function that logged.
+ * The callback may call back into the library (no lock is held); use
+ * daxm_get_userdata(@ctx) to find the application's state.
  */
 typedef void (*daxm_log_fn)(struct daxm_ctx *ctx, int priority,
 			    const char *file, int line, const char *fn,
-			    const char *format, va_list args);
+			    const char *msg);
 
 /*
  * daxm_set_log_fn - replace the logger. NULL restores the default, which

@@ -1,0 +1,38 @@
+import DaxModel
+import DaxModelHeader
+
+// The sysfs-text interface: one entry point to read and write every
+// attribute by path, as /sys/bus/dax would answer.
+
+@implementation @c public func daxm_attr_write(
+    _ ctx: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?
+) -> Int32 {
+    withContext(ctx, fallback: errnoResult) { c throws(DaxErrorBox) in
+        guard let path, let value else {
+            throw DaxErrorBox(.invalidArgument, "daxm_attr_write: NULL path or value", priority: Priority.err)
+        }
+        let name = String(decoding: sys_bytes(path), as: UTF8.self)
+        try box { () throws(DaxError) in try c.model.writeAttribute(name, sys_bytes(value)) }
+        return 0
+    }
+}
+
+@implementation @c public func daxm_attr_read(
+    _ ctx: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ buf: UnsafeMutablePointer<CChar>?, _ len: Int
+) -> Int {
+    withContext(ctx, fallback: { Int(errnoResult($0)) }) { c throws(DaxErrorBox) in
+        guard let path, let buf else {
+            throw DaxErrorBox(.invalidArgument, "daxm_attr_read: NULL path or buf", priority: Priority.err)
+        }
+        let name = String(decoding: sys_bytes(path), as: UTF8.self)
+        let text = try box { () throws(DaxError) in try c.model.readAttribute(name) }
+        let bytes = Array(text.utf8)
+        // size_t arrives as Int: a value above Int.max is negative here.
+        guard len < 0 || bytes.count < len else {
+            throw DaxErrorBox(.outOfRange, "\(name): \(bytes.count + 1) bytes needed, buffer holds \(max(len, 0))")
+        }
+        for (i, b) in bytes.enumerated() { buf[i] = CChar(bitPattern: b) }
+        buf[bytes.count] = 0
+        return bytes.count
+    }
+}

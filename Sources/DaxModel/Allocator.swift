@@ -1,0 +1,188 @@
+/// The device allocator: `dev_dax_resize` and its helpers in
+/// drivers/dax/bus.c, as named verbs. Each validates first and then
+/// mutates, so a refused call leaves no partial state.
+extension Device {
+    private func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+    /// `dev_dax_resize` (the `size` store after parsing): grow or shrink to
+    /// `newSize`.
+    /// - Throws: EINVAL (not a multiple of `granularity`), EBUSY (bound,
+    ///   even for the current size), ENOSPC (growth beyond available_size),
+    ///   EACCES (static region).
+    public func resize(to newSize: UInt64) throws(DaxError) {
+        guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
+        guard region.kind != .staticRegion else {
+            throw DaxError(.permissionDenied, "\(name): size is read-only on static region \(region.name)")
+        }
+        guard isAligned(newSize) else {
+            throw DaxError(.invalidArgument,
+                           "\(name): size \(hex(newSize)) is not a multiple of \(hex(granularity)) (max(align, 2 MiB))")
+        }
+        guard !isBound else {
+            throw DaxError(.busy, "\(name): device is enabled; disable it before resizing")
+        }
+        if newSize == size { return }
+        if newSize < size {
+            shrink(to: newSize)
+            return
+        }
+        let toAlloc = newSize - size
+        guard toAlloc <= region.availableSize else {
+            throw DaxError(.noSpace,
+                           "\(name): growing by \(hex(toAlloc)) needs more than \(region.name)'s available \(hex(region.availableSize))")
+        }
+        grow(by: toAlloc, in: region)
+    }
+
+    /// The grow loop: lowest-address hole first, split across holes; the
+    /// last range is extended in place (`adjust_ok`) only when the chosen
+    /// hole directly follows it. The caller checked that `toAlloc` fits.
+    func grow(by toAlloc: UInt64, in region: Region) {
+        var remaining = toAlloc
+        while remaining > 0, let hole = region.free.lowest {
+            let piece = min(hole.length, remaining)
+            guard let span = Span(start: hole.start, length: piece) else { return }
+            if canAdjustInPlace(before: hole) {
+                adjustLastRange(by: span, in: region)
+            } else {
+                allocRange(span, in: region)
+            }
+            remaining -= piece
+        }
+    }
+
+    /// `adjust_ok`: the device's last range ends right where `hole` begins.
+    func canAdjustInPlace(before hole: Span) -> Bool {
+        guard let last = ranges.last, last.last < UInt64.max else { return false }
+        return last.last + 1 == hole.start
+    }
+
+    /// `alloc_dev_dax_range`: take `span` from the region and append it as
+    /// a new range with page offset = the size so far. Returns false if the
+    /// span is not entirely free (the kernel's ENOMEM).
+    @discardableResult
+    func allocRange(_ span: Span, in region: Region) -> Bool {
+        guard region.free.take(span) else { return false }
+        let range = DeviceRange(span: span, pageOffset: size / DeviceRange.pageSize, index: ranges.count, device: self)
+        ranges.append(range)
+        size += span.length
+        return true
+    }
+
+    /// `adjust_dev_dax_range` growing: extend the last range over `span`,
+    /// which directly follows it.
+    func adjustLastRange(by span: Span, in region: Region) {
+        guard let last = ranges.last, region.free.take(span) else { return }
+        last.span.last = span.last
+        size += span.length
+    }
+
+    /// `dev_dax_shrink`: drop whole ranges from the end, then trim the new
+    /// last one.
+    func shrink(to newSize: UInt64) {
+        guard let region else { return }
+        var toShrink = size - newSize
+        while toShrink > 0, let last = ranges.last {
+            if toShrink >= last.length {
+                trimLastRange(in: region)
+                toShrink -= last.length
+            } else {
+                let keep = last.length - toShrink
+                if let tail = Span(start: last.start + keep, last: last.last) {
+                    region.free.give(tail)
+                    last.span.last = tail.start - 1
+                    size -= tail.length
+                }
+                toShrink = 0
+            }
+        }
+    }
+
+    /// `trim_dev_dax_range`: release the last range and its mapping.
+    func trimLastRange(in region: Region) {
+        guard let last = ranges.popLast() else { return }
+        region.free.give(last.span)
+        size -= last.length
+        last.isDeleted = true
+    }
+
+    /// The `mapping` store: append exactly `[start, last]` (inclusive).
+    ///
+    /// Length is computed with wrapping arithmetic as the kernel does, so
+    /// `last < start` gives a huge length that either fails the alignment
+    /// test or the region test.
+    /// - Throws: ENXIO (6.1 profile, length not a multiple of
+    ///   `granularity`), EBUSY (a 0 length on a device with ranges),
+    ///   ENOMEM (not free or not inside the region), EACCES (static),
+    ///   EOPNOTSUPP (sparse).
+    public func addMapping(start: UInt64, last: UInt64) throws(DaxError) {
+        guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
+        switch region.kind {
+        case .staticRegion:
+            throw DaxError(.permissionDenied, "\(name): static region \(region.name) has no mapping attribute")
+        case .sparse:
+            throw DaxError(.notSupported, "\(name): mapping is not offered on sparse regions")
+        case .dynamic:
+            break
+        }
+        let length = last &- start &+ 1
+        guard isAligned(length) else {
+            if region.profile.refusesUnalignedMapping {
+                throw DaxError(.noDeviceOrAddress,
+                               "\(name): mapping length \(hex(length)) is not a multiple of \(hex(granularity))")
+            }
+            return  // 6.12: the store reports success and changes nothing
+        }
+        guard length > 0 else {
+            if ranges.isEmpty { return }
+            throw DaxError(.busy, "\(name): a 0-size allocation must be the first")
+        }
+        guard let span = Span(start: start, length: length), region.span.contains(span),
+              allocRange(span, in: region) else {
+            throw DaxError(.noMemory, "\(name): \(hex(start))-\(hex(last)) is not free inside \(region.name)")
+        }
+    }
+
+    /// The `align` store after parsing.
+    /// - Throws: EINVAL (not 4 KiB / 2 MiB / 1 GiB, or a range length not a
+    ///   multiple of max(value, 2 MiB); the old align stays), EBUSY (bound),
+    ///   EACCES (static).
+    public func setAlign(_ value: UInt64) throws(DaxError) {
+        guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
+        guard region.kind != .staticRegion else {
+            throw DaxError(.permissionDenied, "\(name): align is read-only on static region \(region.name)")
+        }
+        guard Region.validAligns.contains(value) else {
+            throw DaxError(.invalidArgument, "\(name): align \(value) is not 4096, 2097152 or 1073741824")
+        }
+        guard !isBound else { throw DaxError(.busy, "\(name): device is enabled; disable it before changing align") }
+        let g = max(value, Region.compatAlign)
+        if let bad = ranges.first(where: { $0.length % g != 0 }) {
+            throw DaxError(.invalidArgument,
+                           "\(name): mapping\(bad.index) length \(hex(bad.length)) is not a multiple of align \(hex(g))")
+        }
+        align = value
+    }
+
+    /// Binding to device_dax (`dax_bus_probe` + `dev_dax_probe`).
+    /// - Throws: EBUSY (bound), ENXIO (size 0), EINVAL (a range not 2 MiB
+    ///   aligned in start or length).
+    public func enable() throws(DaxError) {
+        guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
+        guard !isBound else { throw DaxError(.busy, "\(name): device is already enabled") }
+        guard size > 0 else { throw DaxError(.noDeviceOrAddress, "\(name): cannot enable a device of size 0") }
+        if let bad = ranges.first(where: { $0.start % Region.compatAlign != 0 || $0.length % Region.compatAlign != 0 }) {
+            throw DaxError(.invalidArgument, "\(name): mapping\(bad.index) \(bad.span) is not 2 MiB aligned")
+        }
+        isBound = true
+        if region.seed === self { region.seed = nil }
+    }
+
+    /// Unbinding from device_dax.
+    /// - Throws: ENODEV (not bound).
+    public func disable() throws(DaxError) {
+        guard region != nil, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
+        guard isBound else { throw DaxError(.noDevice, "\(name): device is not enabled") }
+        isBound = false
+    }
+}

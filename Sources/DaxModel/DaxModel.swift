@@ -1,0 +1,90 @@
+/// The model of one machine's DAX bus: its regions, their devices and
+/// ranges. Pure and deterministic: no system calls, no clocks. Not
+/// thread-safe by itself; the C ABI serializes calls with one lock per
+/// context.
+public final class DaxModel: @unchecked Sendable {
+    /// The embedder that owns this model (the C ABI's context), if any.
+    public weak var owner: AnyObject?
+    private var regionsById: [Int: Region] = [:]
+    private var sortedIds: [Int] = []
+    /// Names written to device_dax/new_id (the 6.12 profile's match list).
+    var driverIds: Set<String> = []
+
+    public init() {}
+
+    /// Regions in id order.
+    public var regions: [Region] { sortedIds.compactMap { regionsById[$0] } }
+
+    public func region(id: Int) -> Region? { regionsById[id] }
+
+    public func region(after region: Region) -> Region? {
+        guard let i = sortedIds.firstIndex(where: { $0 > region.id }) else { return nil }
+        return regionsById[sortedIds[i]]
+    }
+
+    /// Adds a region as a producer driver's probe would, with its first
+    /// device.
+    /// - Throws: EINVAL (size 0, misaligned start or size, invalid align,
+    ///   wrap past 2^64, idle static region, negative static device id or
+    ///   region id), EEXIST (id in use), EBUSY (address overlap),
+    ///   EOPNOTSUPP (sparse: not available yet).
+    @discardableResult
+    public func addRegion(_ spec: RegionSpec) throws(DaxError) -> Region {
+        if spec.kind == .sparse {
+            throw DaxError(.notSupported, "sparse regions are not available in this version")
+        }
+        guard Region.validAligns.contains(spec.align) else {
+            throw DaxError(.invalidArgument, "region align \(spec.align) is not 4096, 2097152 or 1073741824")
+        }
+        guard spec.size > 0, spec.size % spec.align == 0, spec.start % spec.align == 0 else {
+            throw DaxError(.invalidArgument, "region start and size must be non-zero multiples of align \(spec.align)")
+        }
+        guard let span = Span(start: spec.start, length: spec.size) else {
+            throw DaxError(.invalidArgument, "region start + size passes 2^64")
+        }
+        if spec.kind == .staticRegion, spec.idle {
+            throw DaxError(.invalidArgument, "a static region cannot start idle")
+        }
+        guard spec.staticDeviceId >= 0, spec.staticDeviceId <= Int(Int32.max) else {
+            throw DaxError(.invalidArgument, "static device id \(spec.staticDeviceId) is out of range")
+        }
+        let id: Int
+        if let wanted = spec.id {
+            guard wanted >= 0, wanted <= Int(Int32.max) else {
+                throw DaxError(.invalidArgument, "region id \(wanted) is out of range")
+            }
+            guard regionsById[wanted] == nil else { throw DaxError(.exists, "region\(wanted) already exists") }
+            id = wanted
+        } else {
+            var candidate = 0
+            for existing in sortedIds {
+                if existing == candidate { candidate += 1 } else if existing > candidate { break }
+            }
+            id = candidate
+        }
+        if let other = regions.first(where: { $0.span.start <= span.last && span.start <= $0.span.last }) {
+            throw DaxError(.busy, "\(span) overlaps \(other.name) at \(other.span)")
+        }
+        let region = Region(id: id, spec: spec, span: span, model: self)
+        let deviceId = spec.kind == .staticRegion ? spec.staticDeviceId : 0
+        region.addInitialDevice(id: deviceId, idle: spec.idle, bound: !spec.unbound)
+        regionsById[id] = region
+        let at = sortedIds.firstIndex(where: { $0 > id }) ?? sortedIds.count
+        sortedIds.insert(id, at: at)
+        return region
+    }
+
+    /// The device called `name` ("daxR.N", a trailing newline allowed).
+    public func device(named name: String) -> Device? {
+        guard let (r, n) = SysfsName.parseDevice(Substring(name)) else { return nil }
+        return regionsById[r]?.device(id: n)
+    }
+
+    /// Marks every region, device and range deleted; embedders holding
+    /// references then see `isDeleted`.
+    public func tearDown() {
+        for region in regions { region.tearDown() }
+        regionsById = [:]
+        sortedIds = []
+    }
+}

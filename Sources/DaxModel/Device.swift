@@ -1,0 +1,53 @@
+import Synchronization
+
+/// A DAX device `daxR.N`: the kernel's `struct dev_dax`.
+///
+/// Invariants: `size` is the sum of the range lengths; ranges never overlap
+/// each other or another device's; page offsets run as the sum of earlier
+/// lengths; a bound device has a non-zero size.
+public final class Device: @unchecked Sendable {
+    public let id: Int
+    /// "daxR.N".
+    public let name: String
+    /// The name as a NUL-terminated C string, for embedders; lives as long as
+    /// the device object.
+    public let nameCString: UnsafeMutablePointer<CChar>
+    public internal(set) weak var region: Region?
+    /// Per-device alignment, initialised from the region.
+    public internal(set) var align: UInt64
+    public let targetNode: Int
+    public let numaNode: Int
+    /// Ordered by page offset; appended and trimmed at the end only.
+    public internal(set) var ranges: [DeviceRange] = []
+    public internal(set) var size: UInt64 = 0
+    /// Bound to the device_dax driver (enabled).
+    public internal(set) var isBound = false
+    /// Set by delete, or when the model is torn down.
+    public internal(set) var isDeleted = false
+    /// References taken by embedders (the C ABI's `daxm_dev_ref`).
+    public let externalRefs = Atomic<Int>(0)
+
+    init(id: Int, region: Region) {
+        self.id = id
+        self.name = "dax\(region.id).\(id)"
+        let bytes = Array(name.utf8)
+        nameCString = .allocate(capacity: bytes.count + 1)
+        for (i, b) in bytes.enumerated() { nameCString[i] = CChar(bitPattern: b) }
+        nameCString[bytes.count] = 0
+        self.region = region
+        self.align = region.align
+        self.targetNode = region.targetNode
+        self.numaNode = region.numaNode
+    }
+
+    deinit { nameCString.deallocate() }
+
+    /// Allocation granularity: max(align, 2 MiB), the kernel's
+    /// `alloc_is_aligned` with `memremap_compat_align()` = 2 MiB.
+    public var granularity: UInt64 { max(align, Region.compatAlign) }
+
+    /// `resource`: start of the first range, or the region start.
+    public var resource: UInt64 { ranges.first?.start ?? region?.start ?? 0 }
+
+    func isAligned(_ value: UInt64) -> Bool { value % granularity == 0 }
+}

@@ -1,0 +1,37 @@
+import Synchronization
+
+/// One range of a device: the kernel's `struct dev_dax_range` together with
+/// its `mappingK` sysfs child (`struct dax_mapping`).
+///
+/// Invariants (checked by `DaxModel.checkInvariants`): `pageOffset` is the
+/// sum of the lengths of the ranges before it, in 4 KiB pages; the span is
+/// busy in the region's free space; `index` is the position in the device's
+/// range list, which is also the mapping id (ranges are added and removed
+/// at the end only, so the kernel's lowest-free mapping id equals it).
+public final class DeviceRange: @unchecked Sendable {
+    /// Page size the kernel's `page_offset` counts in.
+    public static let pageSize: UInt64 = 4096
+
+    public internal(set) var span: Span
+    /// File offset of this range inside the device, in pages.
+    public let pageOffset: UInt64
+    /// K of `mappingK`.
+    public let index: Int
+    public internal(set) weak var device: Device?
+    /// Set when the range is trimmed away or its device deleted.
+    public internal(set) var isDeleted = false
+    /// References taken by embedders (the C ABI's `daxm_mapping_ref`).
+    public let externalRefs = Atomic<Int>(0)
+
+    init(span: Span, pageOffset: UInt64, index: Int, device: Device) {
+        self.span = span
+        self.pageOffset = pageOffset
+        self.index = index
+        self.device = device
+    }
+
+    public var start: UInt64 { span.start }
+    /// Inclusive end, as `mappingK/end` prints it.
+    public var last: UInt64 { span.last }
+    public var length: UInt64 { span.length }
+}

@@ -1,0 +1,92 @@
+import Synchronization
+
+/// A DAX region: the kernel's `struct dax_region`.
+///
+/// Owns the free space (the complement of its devices' ranges), the
+/// devices by id, and the `seed` and `youngest` pointers of `create`.
+/// Invariants: `availableSize + Σ device sizes == size` (dynamic regions);
+/// device ranges lie inside `span` and never overlap.
+public final class Region: @unchecked Sendable {
+    /// `memremap_compat_align()`: every size is a multiple of max(align, this).
+    public static let compatAlign: UInt64 = 2 << 20
+    /// Aligns `dax_align_valid` accepts on x86-64 with THP: 4 KiB, 2 MiB, 1 GiB.
+    public static let validAligns: Set<UInt64> = [4096, 2 << 20, 1 << 30]
+
+    public let id: Int
+    public let kind: RegionKind
+    public let profile: KernelProfile
+    public let span: Span
+    public let align: UInt64
+    public let targetNode: Int
+    public let numaNode: Int
+    public internal(set) weak var model: DaxModel?
+    /// References taken by embedders (the C ABI's `daxm_region_ref`).
+    public let externalRefs = Atomic<Int>(0)
+    public internal(set) var isDeleted = false
+
+    var free: FreeSpace
+    var ids = IdAllocator()
+    private(set) var devicesById: [Int: Device] = [:]
+    /// Device ids in ascending order, for iteration.
+    private(set) var sortedIds: [Int] = []
+    /// First device made by `create` and not yet bound or deleted.
+    public internal(set) var seed: Device?
+    /// Last device made by `create`, until deleted.
+    public internal(set) var youngest: Device?
+
+    init(id: Int, spec: RegionSpec, span: Span, model: DaxModel) {
+        self.id = id
+        self.kind = spec.kind
+        self.profile = spec.profile
+        self.span = span
+        self.align = spec.align
+        self.targetNode = spec.targetNode
+        self.numaNode = spec.numaNode
+        self.model = model
+        self.free = FreeSpace(span)
+    }
+
+    public var start: UInt64 { span.start }
+    public var size: UInt64 { span.length }
+
+    /// `available_size`: free bytes (dynamic), 0 for a static region.
+    public var availableSize: UInt64 { kind == .staticRegion ? 0 : free.total }
+
+    /// Devices in id order.
+    public var devices: [Device] { sortedIds.compactMap { devicesById[$0] } }
+
+    public func device(id: Int) -> Device? { devicesById[id] }
+
+    /// The device after `device` in id order.
+    public func device(after device: Device) -> Device? {
+        var lo = 0, hi = sortedIds.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sortedIds[mid] <= device.id { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < sortedIds.count ? devicesById[sortedIds[lo]] : nil
+    }
+
+    func insert(_ device: Device) {
+        devicesById[device.id] = device
+        var lo = 0, hi = sortedIds.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sortedIds[mid] < device.id { lo = mid + 1 } else { hi = mid }
+        }
+        sortedIds.insert(device.id, at: lo)
+    }
+
+    func remove(_ device: Device) {
+        devicesById[device.id] = nil
+        var lo = 0, hi = sortedIds.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sortedIds[mid] < device.id { lo = mid + 1 } else { hi = mid }
+        }
+        if lo < sortedIds.count, sortedIds[lo] == device.id { sortedIds.remove(at: lo) }
+    }
+
+    /// "regionR", the model's sysfs name for the region directory.
+    public var name: String { "region\(id)" }
+}

@@ -1,0 +1,128 @@
+/// The model's one sysfs entry point: read or write any attribute by path,
+/// with the kernel's parsing, formatting, visibility and file modes.
+///
+/// Paths (relative, no leading slash):
+/// - `regionR/<attr>`            region attributes (`dax_region/` in Linux)
+/// - `daxR.N/<attr>`             device attributes
+/// - `daxR.N/mappingK/<attr>`    range attributes
+/// - `device_dax/{bind,unbind,new_id,remove_id}`   driver files
+///
+/// Errors follow kernfs: a path that does not exist is ENOENT; opening an
+/// attribute against its mode is EACCES; then the store's own errno.
+extension DaxModel {
+    private enum Target {
+        case region(Region, SysfsAttribute<Region>)
+        case device(Device, SysfsAttribute<Device>)
+        case range(DeviceRange, SysfsAttribute<DeviceRange>)
+        case driver(String)
+    }
+
+    private func resolve(_ path: String) throws(DaxError) -> Target {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        let missing = DaxError(.noEntry, "\(path): no such attribute")
+        switch parts.count {
+        case 2 where parts[0] == "device_dax":
+            guard ["bind", "unbind", "new_id", "remove_id"].contains(parts[1]) else { throw missing }
+            return .driver(String(parts[1]))
+        case 2:
+            if let r = SysfsName.parseRegion(parts[0]) {
+                guard let region = region(id: r), let attr = Region.sysfsAttributes[String(parts[1])],
+                      region.isVisible(attr.name) else { throw missing }
+                return .region(region, attr)
+            }
+            guard let (r, n) = SysfsName.parseDevice(parts[0]), let device = region(id: r)?.device(id: n),
+                  let attr = Device.sysfsAttributes[String(parts[1])], device.isVisible(attr.name) else { throw missing }
+            return .device(device, attr)
+        case 3:
+            guard let (r, n) = SysfsName.parseDevice(parts[0]), let device = region(id: r)?.device(id: n),
+                  let k = SysfsName.parseMapping(parts[1]), k < device.ranges.count,
+                  let attr = DeviceRange.sysfsAttributes[String(parts[2])] else { throw missing }
+            return .range(device.ranges[k], attr)
+        default:
+            throw missing
+        }
+    }
+
+    /// Reads `path` as the kernel prints it (trailing newline included).
+    /// - Throws: ENOENT (no such attribute), EACCES (write-only).
+    public func readAttribute(_ path: String) throws(DaxError) -> String {
+        let denied = DaxError(.permissionDenied, "\(path): attribute is write-only")
+        switch try resolve(path) {
+        case let .region(region, attr):
+            guard let show = attr.show else { throw denied }
+            return try show(region)
+        case let .device(device, attr):
+            guard let show = attr.show else { throw denied }
+            return try show(device)
+        case let .range(range, attr):
+            guard let show = attr.show else { throw denied }
+            return try show(range)
+        case .driver:
+            throw denied
+        }
+    }
+
+    /// Writes `value` (the bytes of one write(2)) to `path`.
+    /// - Throws: ENOENT, EACCES, then the store's errno.
+    public func writeAttribute(_ path: String, _ value: [UInt8]) throws(DaxError) {
+        let denied = DaxError(.permissionDenied, "\(path): attribute is read-only")
+        switch try resolve(path) {
+        case let .region(region, attr):
+            guard let store = attr.store else { throw denied }
+            try store(region, value)
+        case let .device(device, attr):
+            guard let store = attr.store, !device.isReadOnly(attr.name) else { throw denied }
+            try store(device, value)
+        case .range:
+            throw denied
+        case .driver(let file):
+            try storeDriver(file, value)
+        }
+    }
+
+    /// The device_dax driver files. `bind`/`unbind` take a device name;
+    /// `new_id`/`remove_id` maintain the driver's id list, which the 6.12
+    /// profile requires before a dynamic (kmem-typed) device can bind.
+    private func storeDriver(_ file: String, _ value: [UInt8]) throws(DaxError) {
+        let text = String(decoding: SysfsParse.stripNewline(value), as: UTF8.self)
+        let device = self.device(named: text)
+        switch file {
+        case "bind":
+            guard let device, let region = device.region else {
+                throw DaxError(.noDevice, "device_dax/bind: no device \"\(text.prefix(64))\"")
+            }
+            if region.profile == .linux6_12, region.kind != .staticRegion, !driverIds.contains(device.name) {
+                throw DaxError(.noDevice, "device_dax/bind: \(device.name) does not match device_dax; write it to new_id first")
+            }
+            try device.enable()
+        case "unbind":
+            guard let device, device.isBound else {
+                throw DaxError(.noDevice, "device_dax/unbind: \"\(text.prefix(64))\" is not bound")
+            }
+            try device.disable()
+        case "new_id":
+            guard SysfsName.parseDevice(Substring(text)) != nil else {
+                throw DaxError(.invalidArgument, "device_dax/new_id: \"\(text.prefix(64))\" is not a device name")
+            }
+            let profile = device?.region?.profile ?? regions.first?.profile ?? .linux6_12
+            if profile == .linux6_12 { driverIds.insert(text) }
+            probeUnbound(profile: profile)
+        case "remove_id":
+            driverIds.remove(text)
+        default:
+            throw DaxError(.noEntry, "device_dax/\(file): no such attribute")
+        }
+    }
+
+    /// `driver_attach` after a new_id: every unbound device with a size that
+    /// matches the driver is probed; probe failures leave it unbound.
+    private func probeUnbound(profile: KernelProfile) {
+        for region in regions {
+            for device in region.devices where !device.isBound && device.size > 0 {
+                let matches = profile == .linux6_1 || region.kind == .staticRegion
+                    || region.profile == .linux6_1 || driverIds.contains(device.name)
+                if matches { try? device.enable() }
+            }
+        }
+    }
+}
