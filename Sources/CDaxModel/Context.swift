@@ -65,16 +65,27 @@ final class Context: @unchecked Sendable {
     /// with the lock released, so a log function may re-enter).
     func report(_ box: DaxErrorBox, function: StaticString) {
         ThreadError.set(box.error.message)
-        let (fn, prio) = lock.withLock { (logFn, priority) }
-        guard box.priority <= prio else { return }
-        let fname = String(describing: function)
+        log(box.priority, box.error.message, function: String(describing: function))
+    }
+
+    /// Sends one message to the log function, or to stderr by default,
+    /// when `priority` passes the context's filter. Takes the lock only to
+    /// read the settings: the callback runs unlocked.
+    func log(_ priority: Int32, _ message: String, function: String) {
+        let (fn, limit) = lock.withLock { (logFn, self.priority) }
+        guard priority <= limit else { return }
         if let fn {
             let ctxPointer = pointer
-            box.error.message.withCString { msg in
-                fname.withCString { f in fn(ctxPointer, box.priority, "CDaxModel", 0, f, msg) }
+            message.withCString { msg in
+                function.withCString { f in fn(ctxPointer, priority, "CDaxModel", 0, f, msg) }
             }
         } else {
-            sys_stderr_write("libdaxmodel: \(fname): \(box.error.message)\n")
+            sys_stderr_write("libdaxmodel: \(function): \(message)\n")
         }
+    }
+
+    /// Logs internal invariant failures found in debug builds, at LOG_ERR.
+    func reportInvariants(_ problems: [String]) {
+        for p in problems { log(Priority.err, p, function: "verifyAfterCall") }
     }
 }

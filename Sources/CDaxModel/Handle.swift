@@ -87,11 +87,14 @@ func with<Object: Handle, T>(
         reportUnlogged(.noDevice, "\(function): \(object.label) was deleted")
         return fallback(.noDevice)
     }
+    var broken: [String] = []
+    defer { context.reportInvariants(broken) }
     do {
         return try context.lock.withLock { () throws(DaxErrorBox) -> T in
             guard !object.deleted else {
                 throw DaxErrorBox(.noDevice, "\(object.label) was deleted", priority: Priority.err)
             }
+            defer { broken = context.model.verifyAfterCall("\(function) on \(object.label)") }
             return try body(context, object)
         }
     } catch {
@@ -109,8 +112,13 @@ func withContext<T>(
         reportUnlogged(.invalidArgument, "\(function): NULL context")
         return fallback(.invalidArgument)
     }
+    var broken: [String] = []
+    defer { context.reportInvariants(broken) }
     do {
-        return try context.lock.withLock { () throws(DaxErrorBox) -> T in try body(context) }
+        return try context.lock.withLock { () throws(DaxErrorBox) -> T in
+            defer { broken = context.model.verifyAfterCall("\(function)") }
+            return try body(context)
+        }
     } catch {
         context.report(error, function: function)
         return fallback(error.error.errno)

@@ -9,6 +9,8 @@ public final class DaxModel: @unchecked Sendable {
     private var sortedIds: [Int] = []
     /// Names written to device_dax/new_id (the 6.12 profile's match list).
     var driverIds: Set<String> = []
+    /// Invariant failures found by `verifyAfterCall` (debug builds only).
+    public internal(set) var invariantViolations: [String] = []
 
     public init() {}
 

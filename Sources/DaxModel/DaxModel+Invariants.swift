@@ -1,0 +1,94 @@
+/// Whole-model invariants, the `_checkInvariants` of swift-collections'
+/// shape: tests call `checkInvariants()` after every step; debug builds
+/// (`DAXMODEL_INTERNAL_CHECKS`) also run it after every C ABI call and
+/// keep what failed in `invariantViolations` — a bug is recorded and
+/// reported, never turned into a trap in the host program.
+extension DaxModel {
+    /// Every violated invariant, as a sentence naming the object; empty
+    /// when the model is consistent.
+    public func checkInvariants() -> [String] {
+        var problems: [String] = []
+        for region in regions {
+            problems += region.checkInvariants()
+            if region.model !== self { problems.append("\(region.name): model back-pointer is wrong") }
+        }
+        return problems
+    }
+
+    /// Runs `checkInvariants` when built with DAXMODEL_INTERNAL_CHECKS and
+    /// returns the new violations (also kept in `invariantViolations`);
+    /// returns nothing in other builds.
+    public func verifyAfterCall(_ what: @autoclosure () -> String) -> [String] {
+        #if DAXMODEL_INTERNAL_CHECKS
+        let problems = checkInvariants().map { "internal invariant broken after \(what()): \($0)" }
+        invariantViolations.append(contentsOf: problems)
+        return problems
+        #else
+        return []
+        #endif
+    }
+}
+
+extension Region {
+    func checkInvariants() -> [String] {
+        var problems: [String] = []
+        // Ranges and holes tile the region exactly: sorted, disjoint, covering.
+        var pieces: [(span: Span, owner: String)] = free.holes.map { ($0, "hole") }
+        var holeTotal: UInt64 = 0
+        for (i, hole) in free.holes.enumerated() {
+            holeTotal &+= hole.length
+            if i > 0, free.holes[i - 1].last &+ 1 >= hole.start {
+                problems.append("\(name): holes \(free.holes[i - 1]) and \(hole) are unsorted, overlapping or adjacent")
+            }
+        }
+        if holeTotal != free.total { problems.append("\(name): free total \(free.total) != sum of holes \(holeTotal)") }
+        var used: UInt64 = 0
+        for device in devices {
+            problems += device.checkInvariants(in: self)
+            used &+= device.size
+            pieces += device.ranges.map { ($0.span, device.name) }
+        }
+        pieces.sort { $0.span.start < $1.span.start }
+        var expected = span.start
+        for piece in pieces {
+            if piece.span.start != expected {
+                problems.append("\(name): \(piece.owner) \(piece.span) does not start at 0x\(String(expected, radix: 16))")
+            }
+            expected = piece.span.last &+ 1
+        }
+        if !pieces.isEmpty, expected != span.last &+ 1 {
+            problems.append("\(name): ranges and holes end at 0x\(String(expected, radix: 16)), not at the region end")
+        }
+        if kind != .staticRegion, used &+ availableSize != size {
+            problems.append("\(name): available \(availableSize) + used \(used) != size \(size)")
+        }
+        for (label, d) in [("seed", seed), ("youngest", youngest)] {
+            if let d, d.isDeleted || device(id: d.id) !== d {
+                problems.append("\(name): \(label) \(d.name) is not a live device of this region")
+            }
+        }
+        if seed?.isBound == true { problems.append("\(name): seed \(seed?.name ?? "") is bound") }
+        return problems
+    }
+}
+
+extension Device {
+    func checkInvariants(in owner: Region) -> [String] {
+        var problems: [String] = []
+        if region !== owner { problems.append("\(name): region back-pointer is wrong") }
+        if isDeleted { problems.append("\(name): deleted device still listed") }
+        var total: UInt64 = 0
+        for (i, range) in ranges.enumerated() {
+            if range.index != i { problems.append("\(name): mapping\(range.index) sits at position \(i)") }
+            if range.pageOffset != total / DeviceRange.pageSize {
+                problems.append("\(name): mapping\(i) page_offset 0x\(String(range.pageOffset, radix: 16)) is not the running sum")
+            }
+            if range.device !== self || range.isDeleted { problems.append("\(name): mapping\(i) is detached") }
+            if !owner.span.contains(range.span) { problems.append("\(name): mapping\(i) \(range.span) leaves \(owner.name)") }
+            total &+= range.length
+        }
+        if total != size { problems.append("\(name): size \(size) != sum of ranges \(total)") }
+        if isBound, size == 0 { problems.append("\(name): bound at size 0") }
+        return problems
+    }
+}
