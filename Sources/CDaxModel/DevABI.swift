@@ -5,7 +5,7 @@ import DaxModelHeader
 // stores and binding, each one model call under the context lock.
 
 @implementation @c public func daxm_dev_get_first(_ region: OpaquePointer?) -> OpaquePointer? {
-    with(region, Region.self, fallback: { _ in nil }) { _, r in r.devices.first?.pointer }
+    with(region, Region.self, fallback: { _ in nil }) { _, r in r.firstDevice?.pointer }
 }
 
 @implementation @c public func daxm_dev_get_next(_ dev: OpaquePointer?) -> OpaquePointer? {

@@ -56,7 +56,7 @@ private func regionSpec(from c: daxm_region_spec) throws(DaxErrorBox) -> RegionS
 }
 
 @implementation @c public func daxm_region_get_first(_ ctx: OpaquePointer?) -> OpaquePointer? {
-    withContext(ctx, fallback: { _ in nil }) { c in c.model.regions.first?.pointer }
+    withContext(ctx, fallback: { _ in nil }) { c in c.model.firstRegion?.pointer }
 }
 
 @implementation @c public func daxm_region_get_next(_ region: OpaquePointer?) -> OpaquePointer? {

@@ -27,11 +27,43 @@ extension Device {
             return
         }
         let toAlloc = newSize - size
+        if region.kind == .sparse {
+            try growSparse(by: toAlloc, in: region)
+            return
+        }
         guard toAlloc <= region.availableSize else {
             throw DaxError(.noSpace,
                            "\(name): growing by \(hex(toAlloc)) needs more than \(region.name)'s available \(hex(region.availableSize))")
         }
         grow(by: toAlloc, in: region)
+    }
+
+    /// Tag-aware growth on a sparse region: only extents of the device's
+    /// tag, first fit in acceptance order, lowest hole first inside each
+    /// extent; the last range grows in place when the hole directly follows
+    /// it inside the same extent.
+    /// - Throws: EOPNOTSUPP (no tag selected: old clients fail loudly),
+    ///   ENOSPC (the tag's free space is short, whatever other tags have).
+    func growSparse(by toAlloc: UInt64, in region: Region) throws(DaxError) {
+        guard let tag else {
+            throw DaxError(.notSupported,
+                           "\(name): sparse region \(region.name) allocates by tag; select one first (write a UUID or \"untagged\" to \(name)/tag)")
+        }
+        let free = region.sparse.pools[tag]?.free ?? 0
+        guard toAlloc <= free else {
+            throw DaxError(.noSpace, "\(name): growing by \(hex(toAlloc)) needs more than the \(hex(free)) free in tag \(tag)")
+        }
+        var remaining = toAlloc
+        while remaining > 0, let extent = region.sparse.pools[tag]?.open.first, let hole = extent.free.lowest {
+            let piece = min(hole.length, remaining)
+            guard let span = Span(start: hole.start, length: piece) else { return }
+            if let last = ranges.last, last.extent === extent, canAdjustInPlace(before: hole) {
+                adjustLastRange(by: span, in: region)
+            } else {
+                allocRange(span, in: region, extent: extent)
+            }
+            remaining -= piece
+        }
     }
 
     /// The grow loop: lowest-address hole first, split across holes; the
@@ -57,24 +89,42 @@ extension Device {
         return last.last + 1 == hole.start
     }
 
-    /// `alloc_dev_dax_range`: take `span` from the region and append it as
-    /// a new range with page offset = the size so far. Returns false if the
+    /// `alloc_dev_dax_range`: take `span` from the region (or from `extent`
+    /// on a sparse region, holding one reference on it) and append it as a
+    /// new range with page offset = the size so far. Returns false if the
     /// span is not entirely free (the kernel's ENOMEM).
     @discardableResult
-    func allocRange(_ span: Span, in region: Region) -> Bool {
-        guard region.free.take(span) else { return false }
-        let range = DeviceRange(span: span, pageOffset: size / DeviceRange.pageSize, index: ranges.count, device: self)
+    func allocRange(_ span: Span, in region: Region, extent: Extent? = nil) -> Bool {
+        if let extent {
+            guard region.take(span, from: extent) else { return false }
+            extent.rangeRefs += 1
+        } else {
+            guard region.free.take(span) else { return false }
+        }
+        let range = DeviceRange(span: span, pageOffset: size / DeviceRange.pageSize, index: ranges.count,
+                                device: self, extent: extent)
         ranges.append(range)
         size += span.length
         return true
     }
 
     /// `adjust_dev_dax_range` growing: extend the last range over `span`,
-    /// which directly follows it.
+    /// which directly follows it (inside the same extent, if any). No new
+    /// reference: the range already holds one (the DCD v1..v9 leak, fixed).
     func adjustLastRange(by span: Span, in region: Region) {
-        guard let last = ranges.last, region.free.take(span) else { return }
+        guard let last = ranges.last else { return }
+        if let extent = last.extent {
+            guard region.take(span, from: extent) else { return }
+        } else {
+            guard region.free.take(span) else { return }
+        }
         last.span.last = span.last
         size += span.length
+    }
+
+    /// Returns `span` to wherever `range` took it from.
+    private func giveBack(_ span: Span, of range: DeviceRange, in region: Region) {
+        if let extent = range.extent { region.give(span, to: extent) } else { region.free.give(span) }
     }
 
     /// `dev_dax_shrink`: drop whole ranges from the end, then trim the new
@@ -89,7 +139,7 @@ extension Device {
             } else {
                 let keep = last.length - toShrink
                 if let tail = Span(start: last.start + keep, last: last.last) {
-                    region.free.give(tail)
+                    giveBack(tail, of: last, in: region)
                     last.span.last = tail.start - 1
                     size -= tail.length
                 }
@@ -98,12 +148,50 @@ extension Device {
         }
     }
 
-    /// `trim_dev_dax_range`: release the last range and its mapping.
+    /// `trim_dev_dax_range`: release the last range and its mapping, and
+    /// the range's reference on its extent.
     func trimLastRange(in region: Region) {
         guard let last = ranges.popLast() else { return }
-        region.free.give(last.span)
+        giveBack(last.span, of: last, in: region)
         size -= last.length
         last.isDeleted = true
+        if let extent = last.extent {
+            extent.rangeRefs -= 1
+            region.dropReference(extent)
+        }
+    }
+
+    /// Revoke mode: drops every range lying in one of `extents`, renumbers
+    /// the rest (page offsets become the running sum again) and records
+    /// the loss. Returns what was lost.
+    func revokeRanges(in extents: [Extent]) -> [ExtentRecord] {
+        guard let region else { return [] }
+        var lost: [ExtentRecord] = []
+        var kept: [DeviceRange] = []
+        for range in ranges {
+            if let extent = range.extent, extents.contains(where: { $0 === extent }) {
+                region.give(range.span, to: extent)
+                extent.rangeRefs -= 1
+                range.isDeleted = true
+                lostBytes += range.length
+                lost.append(ExtentRecord(ExtentOffer(offset: range.start &- region.start, length: range.length,
+                                                     tag: extent.tag, sequence: extent.sequence),
+                                         reason: "\(name) lost mapping\(range.index)"))
+            } else {
+                kept.append(range)
+            }
+        }
+        guard !lost.isEmpty else { return [] }
+        var offset: UInt64 = 0
+        for (i, range) in kept.enumerated() {
+            range.index = i
+            range.pageOffset = offset / DeviceRange.pageSize
+            offset += range.length
+        }
+        ranges = kept
+        size = offset
+        if size == 0 { isBound = false }
+        return lost
     }
 
     /// The `mapping` store: append exactly `[start, last]` (inclusive).
@@ -121,7 +209,7 @@ extension Device {
         case .staticRegion:
             throw DaxError(.permissionDenied, "\(name): static region \(region.name) has no mapping attribute")
         case .sparse:
-            throw DaxError(.notSupported, "\(name): mapping is not offered on sparse regions")
+            throw DaxError(.notSupported, "\(name): mapping is not offered on sparse regions; allocate by tag")
         case .dynamic:
             break
         }

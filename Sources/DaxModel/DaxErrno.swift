@@ -10,6 +10,8 @@ public struct DaxErrno: Error, RawRepresentable, Hashable, Sendable, CustomStrin
 
     /// Kernel errno `ENOENT`: no such attribute, device, tag or path.
     public static let noEntry = DaxErrno(2)
+    /// Kernel errno `E2BIG`: a group offers more extents than the limit.
+    public static let argumentListTooLong = DaxErrno(7)
     /// Kernel errno `ENXIO`: no such device (delete), size-0 bind, bad align text.
     public static let noDeviceOrAddress = DaxErrno(6)
     /// Kernel errno `ENOMEM`: a `mapping` range overlaps or leaves the region.
@@ -28,6 +30,8 @@ public struct DaxErrno: Error, RawRepresentable, Hashable, Sendable, CustomStrin
     public static let noSpace = DaxErrno(28)
     /// Kernel errno `ERANGE`: a number overflowed while parsing, or a buffer is too small.
     public static let outOfRange = DaxErrno(34)
+    /// Kernel errno `ECANCELED`: dropped because its tag group was rejected.
+    public static let canceled = DaxErrno(125)
     /// Kernel errno `EOPNOTSUPP`: the region kind does not offer this operation.
     public static let notSupported = DaxErrno(95)
 
@@ -39,6 +43,7 @@ public struct DaxErrno: Error, RawRepresentable, Hashable, Sendable, CustomStrin
         case 4: "EINTR"
         case 5: "EIO"
         case 6: "ENXIO"
+        case 7: "E2BIG"
         case 12: "ENOMEM"
         case 13: "EACCES"
         case 16: "EBUSY"
@@ -48,6 +53,7 @@ public struct DaxErrno: Error, RawRepresentable, Hashable, Sendable, CustomStrin
         case 28: "ENOSPC"
         case 34: "ERANGE"
         case 95: "EOPNOTSUPP"
+        case 125: "ECANCELED"
         default: "E\(rawValue)"
         }
     }

@@ -31,6 +31,7 @@ extension DaxModel {
 
 extension Region {
     func checkInvariants() -> [String] {
+        if kind == .sparse { return checkSparseInvariants() }
         var problems: [String] = []
         // Ranges and holes tile the region exactly: sorted, disjoint, covering.
         var pieces: [(span: Span, owner: String)] = free.holes.map { ($0, "hole") }
@@ -62,6 +63,12 @@ extension Region {
         if kind != .staticRegion, used &+ availableSize != size {
             problems.append("\(name): available \(availableSize) + used \(used) != size \(size)")
         }
+        problems += checkSeedInvariants()
+        return problems
+    }
+
+    private func checkSeedInvariants() -> [String] {
+        var problems: [String] = []
         for (label, d) in [("seed", seed), ("youngest", youngest)] {
             if let d, d.isDeleted || device(id: d.id) !== d {
                 problems.append("\(name): \(label) \(d.name) is not a live device of this region")
@@ -89,6 +96,77 @@ extension Device {
         }
         if total != size { problems.append("\(name): size \(size) != sum of ranges \(total)") }
         if isBound, size == 0 { problems.append("\(name): bound at size 0") }
+        return problems
+    }
+}
+
+extension Region {
+    /// Sparse regions: extents tile into device ranges and holes; counts,
+    /// pools and available_size agree; every range lies in an extent of its
+    /// device's tag.
+    func checkSparseInvariants() -> [String] {
+        var problems: [String] = []
+        if free.total != 0 { problems.append("\(name): a sparse region has region-level free space") }
+        var rangesIn: [ObjectIdentifier: [Span]] = [:]
+        for device in devices {
+            problems += device.checkInvariants(in: self)
+            for range in device.ranges {
+                guard let extent = range.extent else {
+                    problems.append("\(device.name): mapping\(range.index) lies in no extent")
+                    continue
+                }
+                if extent.region !== self || extent.state == .released || extent.state == .staged {
+                    problems.append("\(device.name): mapping\(range.index) lies in \(extent.name), which is \(extent.state.name)")
+                }
+                if device.tag != extent.tag {
+                    problems.append("\(device.name): mapping\(range.index) lies in \(extent.name) of tag \(extent.tag), not the device's \(device.tag.map { "\($0)" } ?? "none")")
+                }
+                rangesIn[ObjectIdentifier(extent), default: []].append(range.span)
+            }
+        }
+        var available: UInt64 = 0
+        var poolFree: [DaxTag: UInt64] = [:]
+        for (i, extent) in sparse.byOrder.enumerated() {
+            let label = "\(name)/\(extent.name)"
+            if i > 0, sparse.byOrder[i - 1].order >= extent.order { problems.append("\(label): acceptance order is not ascending") }
+            if extent.region !== self { problems.append("\(label): region back-pointer is wrong") }
+            if extent.state != .accepted, extent.state != .releasing { problems.append("\(label): listed while \(extent.state.name)") }
+            let spans = rangesIn[ObjectIdentifier(extent)] ?? []
+            if spans.count != extent.rangeRefs {
+                problems.append("\(label): rangeRefs \(extent.rangeRefs) but \(spans.count) device ranges lie in it")
+            }
+            if extent.pins < 0 { problems.append("\(label): negative pins") }
+            if extent.state == .releasing, extent.refcount == 0 { problems.append("\(label): releasing with no reference left") }
+            var pieces = spans + extent.free.holes
+            pieces.sort { $0.start < $1.start }
+            var expected = extent.start
+            for piece in pieces {
+                if piece.start != expected { problems.append("\(label): ranges and holes do not tile it at \(piece)") }
+                expected = piece.last &+ 1
+            }
+            if expected != extent.span.last &+ 1 { problems.append("\(label): ranges and holes do not reach its end") }
+            if extent.state == .accepted {
+                available += extent.free.total
+                poolFree[extent.tag, default: 0] += extent.free.total
+            }
+            guard let pool = sparse.pools[extent.tag], pool.members.contains(where: { $0 === extent }) else {
+                problems.append("\(label): missing from the pool of tag \(extent.tag)")
+                continue
+            }
+            let shouldBeOpen = extent.state == .accepted && extent.free.total > 0
+            if pool.open.contains(where: { $0 === extent }) != shouldBeOpen {
+                problems.append("\(label): open-list membership is wrong (free \(extent.free.total), \(extent.state.name))")
+            }
+        }
+        if available != sparse.available { problems.append("\(name): available \(sparse.available) != free in accepted extents \(available)") }
+        for (tag, pool) in sparse.pools where pool.free != (poolFree[tag] ?? 0) {
+            problems.append("\(name): pool \(tag) counts \(pool.free) free, extents hold \(poolFree[tag] ?? 0)")
+        }
+        if sparse.byAddress.count != sparse.byOrder.count { problems.append("\(name): address index has \(sparse.byAddress.count) extents, order list \(sparse.byOrder.count)") }
+        for i in sparse.byAddress.indices.dropFirst() where sparse.byAddress[i - 1].span.last >= sparse.byAddress[i].start {
+            problems.append("\(name): \(sparse.byAddress[i - 1].name) and \(sparse.byAddress[i].name) overlap or are unsorted")
+        }
+        problems += checkSeedInvariants()
         return problems
     }
 }

@@ -9,6 +9,12 @@ public final class DaxModel: @unchecked Sendable {
     private var sortedIds: [Int] = []
     /// Names written to device_dax/new_id (the 6.12 profile's match list).
     var driverIds: Set<String> = []
+    /// Events not yet drained, from `eventHead` on.
+    var events: [DaxEvent] = []
+    var eventHead = 0
+    var nextRequestId: UInt64 = 1
+    /// Extents per non-null tag, host-wide.
+    var tagUse: [DaxTag: Int] = [:]
     /// Invariant failures found by `verifyAfterCall` (debug builds only).
     public internal(set) var invariantViolations: [String] = []
 
@@ -19,6 +25,10 @@ public final class DaxModel: @unchecked Sendable {
 
     public func region(id: Int) -> Region? { regionsById[id] }
 
+    /// The region with the lowest id.
+    public var firstRegion: Region? { sortedIds.first.flatMap { regionsById[$0] } }
+
+    /// The region after `region` in id order.
     public func region(after region: Region) -> Region? {
         guard let i = sortedIds.firstIndex(where: { $0 > region.id }) else { return nil }
         return regionsById[sortedIds[i]]
@@ -28,12 +38,14 @@ public final class DaxModel: @unchecked Sendable {
     /// device.
     /// - Throws: EINVAL (size 0, misaligned start or size, invalid align,
     ///   wrap past 2^64, idle static region, negative static device id or
-    ///   region id), EEXIST (id in use), EBUSY (address overlap),
-    ///   EOPNOTSUPP (sparse: not available yet).
+    ///   region id, non-positive sparse limits), EEXIST (id in use), EBUSY
+    ///   (address overlap).
     @discardableResult
     public func addRegion(_ spec: RegionSpec) throws(DaxError) -> Region {
         if spec.kind == .sparse {
-            throw DaxError(.notSupported, "sparse regions are not available in this version")
+            guard spec.maxExtentsPerGroup > 0, spec.maxExtents > 0 else {
+                throw DaxError(.invalidArgument, "sparse region limits must be positive")
+            }
         }
         guard Region.validAligns.contains(spec.align) else {
             throw DaxError(.invalidArgument, "region align \(spec.align) is not 4096, 2097152 or 1073741824")
@@ -69,7 +81,8 @@ public final class DaxModel: @unchecked Sendable {
         }
         let region = Region(id: id, spec: spec, span: span, model: self)
         let deviceId = spec.kind == .staticRegion ? spec.staticDeviceId : 0
-        region.addInitialDevice(id: deviceId, idle: spec.idle, bound: !spec.unbound)
+        // A sparse region's daxR.0 always starts at size 0: it has no capacity yet.
+        region.addInitialDevice(id: deviceId, idle: spec.idle || spec.kind == .sparse, bound: !spec.unbound)
         regionsById[id] = region
         let at = sortedIds.firstIndex(where: { $0 > id }) ?? sortedIds.count
         sortedIds.insert(id, at: at)

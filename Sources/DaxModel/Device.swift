@@ -20,6 +20,11 @@ public final class Device: @unchecked Sendable {
     /// Ordered by page offset; appended and trimmed at the end only.
     public internal(set) var ranges: [DeviceRange] = []
     public internal(set) var size: UInt64 = 0
+    /// Sparse regions: the tag selected for allocation; nil = none yet
+    /// (sizing then fails EOPNOTSUPP), `.untagged` = untagged extents.
+    public internal(set) var tag: DaxTag?
+    /// Bytes this device lost to revoked extents (sparse, revoke mode).
+    public internal(set) var lostBytes: UInt64 = 0
     /// Bound to the device_dax driver (enabled).
     public internal(set) var isBound = false
     /// Set by delete, or when the model is torn down.

@@ -14,17 +14,21 @@ public final class DeviceRange: @unchecked Sendable {
 
     public internal(set) var span: Span
     /// File offset of this range inside the device, in pages.
-    public let pageOffset: UInt64
+    public internal(set) var pageOffset: UInt64
     /// K of `mappingK`.
-    public let index: Int
+    public internal(set) var index: Int
+    /// The extent this range lies in (sparse regions); the range holds one
+    /// reference on it.
+    public let extent: Extent?
     public internal(set) weak var device: Device?
     /// Set when the range is trimmed away or its device deleted.
     public internal(set) var isDeleted = false
     /// References taken by embedders (the C ABI's `daxm_mapping_ref`).
     public let externalRefs = Atomic<Int>(0)
 
-    init(span: Span, pageOffset: UInt64, index: Int, device: Device) {
+    init(span: Span, pageOffset: UInt64, index: Int, device: Device, extent: Extent?) {
         self.span = span
+        self.extent = extent
         self.pageOffset = pageOffset
         self.index = index
         self.device = device

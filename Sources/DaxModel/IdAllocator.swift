@@ -1,57 +1,52 @@
 /// Lowest-free-id allocation, the kernel's `ida_alloc` as the dax bus uses
 /// it for device ids: a freed id is handed out again before any higher one.
 ///
-/// - Complexity: O(log n) search plus an array insert/remove for freed ids;
-///   O(1) when ids are only ever taken.
+/// - Complexity: `allocate` O(1); `release` and `claim` O(log n) search
+///   plus an array insert over the freed ids only.
 struct IdAllocator: Sendable {
-    /// Ids below `next` that are free, sorted ascending.
+    /// Free ids below `next`, sorted DEscending so the lowest is last.
     private var freed: [Int] = []
     /// Every id >= next is free.
     private var next = 0
 
     /// Takes the lowest free id.
     mutating func allocate() -> Int {
-        if !freed.isEmpty { return freed.removeFirst() }
+        if let lowest = freed.popLast() { return lowest }
         defer { next += 1 }
         return next
     }
 
-    /// Takes a specific id; false if it is in use or negative.
+    /// Takes a specific id; false if it is in use or negative. Only a static
+    /// region claims an id, for its one device; the ids below it stay free.
     mutating func claim(_ id: Int) -> Bool {
         guard id >= 0 else { return false }
         if id >= next {
-            // Only a static region claims an id, for its one device, so the
-            // ids below it are never asked for; keep them free all the same.
-            freed.append(contentsOf: next..<min(id, next + 4096))
+            let gaps = next..<min(id, next + 4096)
+            freed.insert(contentsOf: gaps.reversed(), at: 0)
             next = id + 1
             return true
         }
-        guard let i = position(of: id) else { return false }
+        let i = insertionIndex(of: id)
+        guard i < freed.count, freed[i] == id else { return false }
         freed.remove(at: i)
         return true
     }
 
-    /// Returns `id` to the pool.
+    /// Returns `id` to the pool; ignores ids that are already free.
     mutating func release(_ id: Int) {
-        guard id >= 0, id < next, position(of: id) == nil else { return }
-        var lo = 0, hi = freed.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if freed[mid] < id { lo = mid + 1 } else { hi = mid }
-        }
-        freed.insert(id, at: lo)
-        while let last = freed.last, last == next - 1 {
-            freed.removeLast()
-            next -= 1
-        }
+        guard id >= 0, id < next else { return }
+        let i = insertionIndex(of: id)
+        guard i == freed.count || freed[i] != id else { return }
+        freed.insert(id, at: i)
     }
 
-    private func position(of id: Int) -> Int? {
+    /// First index whose id is <= `id` (the array is descending).
+    private func insertionIndex(of id: Int) -> Int {
         var lo = 0, hi = freed.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if freed[mid] < id { lo = mid + 1 } else { hi = mid }
+            if freed[mid] > id { lo = mid + 1 } else { hi = mid }
         }
-        return lo < freed.count && freed[lo] == id ? lo : nil
+        return lo
     }
 }

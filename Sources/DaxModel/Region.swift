@@ -24,7 +24,10 @@ public final class Region: @unchecked Sendable {
     public let externalRefs = Atomic<Int>(0)
     public internal(set) var isDeleted = false
 
+    /// Free space of a dynamic region (empty for static and sparse ones:
+    /// a sparse region's space lives in its extents).
     var free: FreeSpace
+    var sparse = SparseState()
     var ids = IdAllocator()
     private(set) var devicesById: [Int: Device] = [:]
     /// Device ids in ascending order, for iteration.
@@ -43,19 +46,32 @@ public final class Region: @unchecked Sendable {
         self.targetNode = spec.targetNode
         self.numaNode = spec.numaNode
         self.model = model
-        self.free = FreeSpace(span)
+        self.free = spec.kind == .sparse ? FreeSpace() : FreeSpace(span)
+        sparse.maxPerGroup = spec.maxExtentsPerGroup
+        sparse.maxExtents = spec.maxExtents
+        sparse.revoke = spec.revokeOnForcedRelease
     }
 
     public var start: UInt64 { span.start }
     public var size: UInt64 { span.length }
 
-    /// `available_size`: free bytes (dynamic), 0 for a static region.
-    public var availableSize: UInt64 { kind == .staticRegion ? 0 : free.total }
+    /// `available_size`: free bytes (dynamic); free bytes inside accepted
+    /// extents (sparse); 0 for a static region.
+    public var availableSize: UInt64 {
+        switch kind {
+        case .staticRegion: 0
+        case .dynamic: free.total
+        case .sparse: sparse.available
+        }
+    }
 
     /// Devices in id order.
     public var devices: [Device] { sortedIds.compactMap { devicesById[$0] } }
 
     public func device(id: Int) -> Device? { devicesById[id] }
+
+    /// The device with the lowest id. O(1).
+    public var firstDevice: Device? { sortedIds.first.flatMap { devicesById[$0] } }
 
     /// The device after `device` in id order.
     public func device(after device: Device) -> Device? {

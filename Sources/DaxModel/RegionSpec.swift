@@ -17,6 +17,13 @@ public struct RegionSpec: Sendable {
     public var idle = false
     /// A full daxR.0 starts unbound rather than bound to device_dax.
     public var unbound = false
+    /// Sparse regions: most extents one group may offer.
+    public var maxExtentsPerGroup = 100
+    /// Sparse regions: most extents the region holds.
+    public var maxExtents = 1 << 20
+    /// Sparse regions: forced releases revoke extents at once (opt-in)
+    /// instead of being logged and ignored.
+    public var revokeOnForcedRelease = false
 
     public init(start: UInt64 = 0, size: UInt64 = 0) {
         self.start = start

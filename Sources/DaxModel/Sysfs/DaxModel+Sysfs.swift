@@ -14,6 +14,7 @@ extension DaxModel {
         case region(Region, SysfsAttribute<Region>)
         case device(Device, SysfsAttribute<Device>)
         case range(DeviceRange, SysfsAttribute<DeviceRange>)
+        case extent(Extent, SysfsAttribute<Extent>)
         case driver(String)
     }
 
@@ -33,6 +34,11 @@ extension DaxModel {
             guard let (r, n) = SysfsName.parseDevice(parts[0]), let device = region(id: r)?.device(id: n),
                   let attr = Device.sysfsAttributes[String(parts[1])], device.isVisible(attr.name) else { throw missing }
             return .device(device, attr)
+        case 3 where parts[0].hasPrefix("region"):
+            guard let r = SysfsName.parseRegion(parts[0]), let region = region(id: r),
+                  let k = SysfsName.parseExtent(parts[1]), let extent = region.extent(id: k),
+                  let attr = Extent.sysfsAttributes[String(parts[2])] else { throw missing }
+            return .extent(extent, attr)
         case 3:
             guard let (r, n) = SysfsName.parseDevice(parts[0]), let device = region(id: r)?.device(id: n),
                   let k = SysfsName.parseMapping(parts[1]), k < device.ranges.count,
@@ -57,6 +63,9 @@ extension DaxModel {
         case let .range(range, attr):
             guard let show = attr.show else { throw denied }
             return try show(range)
+        case let .extent(extent, attr):
+            guard let show = attr.show else { throw denied }
+            return try show(extent)
         case .driver:
             throw denied
         }
@@ -75,6 +84,9 @@ extension DaxModel {
             try store(device, value)
         case .range:
             throw denied
+        case let .extent(extent, attr):
+            guard let store = attr.store else { throw denied }
+            try store(extent, value)
         case .driver(let file):
             try storeDriver(file, value)
         }

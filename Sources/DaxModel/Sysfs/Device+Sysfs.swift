@@ -23,16 +23,18 @@ extension Device {
             .readOnly("numa_node") { SysfsFormat.decimal($0.numaNode) },
             .readOnly("resource") { SysfsFormat.hex($0.resource) },
             .readOnly("modalias") { _ in "dax:t0\n" },
-        ]
+        ] + SysfsTag.deviceAttributes()
         return Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0) })
     }()
 
-    /// `dev_dax_visible`: no `mapping` on static (and sparse) regions,
-    /// no `target_node` when it is negative; static regions make size and
-    /// align read-only.
+    /// `dev_dax_visible`: no `mapping` on static regions (sparse regions
+    /// keep it, and refuse writes with EOPNOTSUPP), `tag` and `uuid` only on
+    /// sparse regions, no `target_node` when it is negative; static regions
+    /// make size and align read-only.
     func isVisible(_ attribute: String) -> Bool {
         switch attribute {
-        case "mapping": region?.kind == .dynamic
+        case "mapping": region?.kind != .staticRegion
+        case "tag", "uuid": region?.kind == .sparse
         case "target_node": targetNode >= 0
         default: true
         }

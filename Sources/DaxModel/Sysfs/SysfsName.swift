@@ -24,6 +24,11 @@ enum SysfsName {
         return (r, n)
     }
 
+    static func parseExtent(_ s: Substring) -> Int? {
+        guard s.hasPrefix("extent") else { return nil }
+        return number(s.dropFirst(6))
+    }
+
     static func parseMapping(_ s: Substring) -> Int? {
         guard s.hasPrefix("mapping") else { return nil }
         return number(s.dropFirst(7))

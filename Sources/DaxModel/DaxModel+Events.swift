@@ -1,0 +1,37 @@
+/// The event queue a fabric-manager program drains, and host-wide tag
+/// bookkeeping (a non-null tag is unique across the host's regions).
+extension DaxModel {
+    /// Appends an event (FIFO).
+    func post(_ event: DaxEvent) {
+        events.append(event)
+    }
+
+    /// Removes and returns the oldest event, or nil.
+    public func nextEvent() -> DaxEvent? {
+        guard eventHead < events.count else { return nil }
+        let event = events[eventHead]
+        eventHead += 1
+        if eventHead > 64, eventHead * 2 > events.count {
+            events.removeFirst(eventHead)
+            eventHead = 0
+        }
+        return event
+    }
+
+    /// Events not yet drained.
+    public var pendingEventCount: Int { events.count - eventHead }
+
+    func newRequestId() -> UInt64 {
+        defer { nextRequestId += 1 }
+        return nextRequestId
+    }
+
+    /// True when a non-null tag has extents (accepted or releasing) in any region.
+    public func tagExists(_ tag: DaxTag) -> Bool { !tag.isUntagged && (tagUse[tag] ?? 0) > 0 }
+
+    func countTag(_ tag: DaxTag, _ delta: Int) {
+        guard !tag.isUntagged else { return }
+        let n = (tagUse[tag] ?? 0) + delta
+        tagUse[tag] = n > 0 ? n : nil
+    }
+}

@@ -1,0 +1,55 @@
+/// Tag-aware allocation on sparse regions: choosing a tag before sizing,
+/// and claiming a whole tag group in one step (the kernel v11 `uuid`
+/// attribute).
+extension Device {
+    /// Selects the tag this device allocates from (`daxR.N/tag`); nil
+    /// clears the selection.
+    /// - Throws: EOPNOTSUPP (not a sparse region), EBUSY (the device has
+    ///   size: its ranges belong to the old tag).
+    public func selectTag(_ newTag: DaxTag?) throws(DaxError) {
+        guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
+        guard region.kind == .sparse else {
+            throw DaxError(.notSupported, "\(name): tags exist only on sparse regions")
+        }
+        if newTag == tag { return }
+        guard size == 0 else {
+            throw DaxError(.busy, "\(name): the tag cannot change while the device has size; resize it to 0 first")
+        }
+        tag = newTag
+    }
+
+    /// Sizes the device to a whole tag group (`daxR.N/uuid`): every extent
+    /// of `claimed`, one range each, laid out in sequence order. For the
+    /// untagged "tag" it takes one wholly free untagged extent, the first
+    /// accepted, as v11's `uuid` = 0 does.
+    /// - Throws: EOPNOTSUPP (not sparse), EBUSY (the device has size or is
+    ///   bound; or some of the tag's capacity is used, pinned or releasing),
+    ///   ENOENT (no accepted extent has that tag).
+    public func claimTag(_ claimed: DaxTag) throws(DaxError) {
+        guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
+        guard region.kind == .sparse else {
+            throw DaxError(.notSupported, "\(name): claiming a tag needs a sparse region")
+        }
+        guard size == 0, !isBound else {
+            throw DaxError(.busy, "\(name): only an unbound device of size 0 can claim a tag")
+        }
+        let members = region.sparse.pools[claimed]?.members ?? []
+        guard !members.isEmpty else {
+            throw DaxError(.noEntry, "\(region.name): no extent has tag \(claimed)")
+        }
+        let chosen: [Extent]
+        if claimed.isUntagged {
+            guard let free = members.first(where: { $0.state == .accepted && $0.refcount == 0 }) else {
+                throw DaxError(.busy, "\(region.name): every untagged extent is in use")
+            }
+            chosen = [free]
+        } else {
+            if let used = members.first(where: { $0.state != .accepted || $0.refcount > 0 }) {
+                throw DaxError(.busy, "\(region.name)/\(used.name): tag \(claimed) is partly in use (refcount \(used.refcount), \(used.state.name))")
+            }
+            chosen = members.sorted { ($0.sequence, $0.order) < ($1.sequence, $1.order) }
+        }
+        tag = claimed
+        for extent in chosen { allocRange(extent.span, in: region, extent: extent) }
+    }
+}

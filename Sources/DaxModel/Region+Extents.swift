@@ -1,0 +1,198 @@
+/// The device / fabric-manager side of a sparse region: offering extents
+/// in groups, accepting or rejecting them, releasing them (deferred while
+/// referenced), pins and writable tags. Follows the DCD series' host rules
+/// (reference kernel-dax.md §3.7, dcd-spec.md), with the review's
+/// deferred release and tag uniqueness.
+extension Region {
+    private func requireSparse(_ what: String) throws(DaxError) {
+        guard !isDeleted else { throw DaxError(.noDevice, "\(name): region was removed") }
+        guard kind == .sparse else { throw DaxError(.notSupported, "\(name): \(what) needs a sparse region") }
+    }
+
+    /// Extents in acceptance order (accepted and releasing).
+    public var extents: [Extent] { sparse.byOrder }
+
+    public func extent(after extent: Extent) -> Extent? {
+        let i = sparse.indexByOrder(extent.order)
+        guard i < sparse.byOrder.count, sparse.byOrder[i] === extent, i + 1 < sparse.byOrder.count else { return nil }
+        return sparse.byOrder[i + 1]
+    }
+
+    public func extent(id: Int) -> Extent? { sparse.byOrder.first { $0.id == id } }
+
+    /// Offers extents; with `more` the group stays open (the CXL More flag),
+    /// otherwise it closes and is answered. `shareable` marks the group as
+    /// carrying sequence numbers that must run 0..n-1 per tag.
+    /// - Throws: EOPNOTSUPP (not sparse), E2BIG (the group would exceed the
+    ///   per-group limit; nothing of this call is staged), EINVAL (an empty
+    ///   call that neither closes a group).
+    /// - Returns: the answer event when the group closed.
+    @discardableResult
+    public func offerExtents(_ offers: [ExtentOffer], more: Bool, shareable: Bool = false) throws(DaxError) -> DaxEvent? {
+        try requireSparse("offering extents")
+        guard sparse.staged.count + offers.count <= sparse.maxPerGroup else {
+            throw DaxError(.argumentListTooLong,
+                           "\(name): a group holds at most \(sparse.maxPerGroup) extents (\(sparse.staged.count) staged, \(offers.count) offered)")
+        }
+        if sparse.staged.isEmpty { sparse.stagedShareable = shareable } else if shareable { sparse.stagedShareable = true }
+        sparse.staged += offers
+        return more ? nil : closeGroup()
+    }
+
+    /// Closes the open group (as a record without More would) and answers
+    /// it; an empty group is answered with no records.
+    @discardableResult
+    public func closeGroup() -> DaxEvent {
+        let offers = sparse.staged
+        let shareable = sparse.stagedShareable
+        sparse.staged = []
+        sparse.stagedShareable = false
+        var results = offers.map { validate($0) }
+        checkOverlapsWithinGroup(offers, &results)
+        if shareable { checkSequences(offers, &results) }
+        rejectIncompleteTagGroups(offers, &results)
+        var records: [ExtentRecord] = []
+        for (offer, result) in zip(offers, results) {
+            switch result {
+            case .accept:
+                if sparse.byOrder.count >= sparse.maxExtents {
+                    records.append(ExtentRecord(offer, result: .noSpace, reason: "region holds its maximum of \(sparse.maxExtents) extents"))
+                } else {
+                    accept(offer)
+                    records.append(ExtentRecord(offer))
+                }
+            case .acceptAgain:
+                records.append(ExtentRecord(offer, reason: "contained in an accepted extent; accepted again"))
+            case .reject(let e, let why):
+                records.append(ExtentRecord(offer, result: e, reason: why))
+            }
+        }
+        let event = DaxEvent(kind: .groupAnswered, regionId: id, requestId: model?.newRequestId() ?? 0, records: records)
+        model?.post(event)
+        return event
+    }
+
+    private enum Verdict { case accept, acceptAgain, reject(DaxErrno, String) }
+
+    /// Per-extent checks against the region and the host.
+    private func validate(_ offer: ExtentOffer) -> Verdict {
+        guard offer.length > 0, offer.offset % Region.compatAlign == 0, offer.length % Region.compatAlign == 0 else {
+            return .reject(.invalidArgument, "offset and length must be non-zero multiples of 2 MiB")
+        }
+        guard offer.offset < size, offer.length <= size - offer.offset,
+              let span = Span(start: start &+ offer.offset, length: offer.length) else {
+            return .reject(.outOfRange, "extent leaves the region")
+        }
+        let touching = sparse.touching(span)
+        if let container = touching.first, touching.count == 1, container.span.contains(span) {
+            guard container.tag == offer.tag, container.state == .accepted else {
+                return .reject(.busy, "contained in \(container.name), which has another tag or is being released")
+            }
+            return .acceptAgain
+        }
+        if let other = touching.first {
+            return .reject(.busy, "overlaps \(other.name) at \(other.span)")
+        }
+        if let model, model.tagExists(offer.tag) {
+            return .reject(.exists, "tag \(offer.tag.uuidString) already exists on the host; a later group cannot add to it")
+        }
+        return .accept
+    }
+
+    /// Two extents of one group may not overlap each other.
+    private func checkOverlapsWithinGroup(_ offers: [ExtentOffer], _ results: inout [Verdict]) {
+        var taken: [Span] = []
+        for (i, offer) in offers.enumerated() {
+            guard case .accept = results[i], let span = Span(start: start &+ offer.offset, length: offer.length) else { continue }
+            if taken.contains(where: { $0.start <= span.last && span.start <= $0.last }) {
+                results[i] = .reject(.busy, "overlaps an earlier extent of the same group")
+            } else {
+                taken.append(span)
+            }
+        }
+    }
+
+    /// In a shareable group the sequence numbers of each tag run 0..n-1.
+    private func checkSequences(_ offers: [ExtentOffer], _ results: inout [Verdict]) {
+        var byTag: [DaxTag: [UInt32]] = [:]
+        for offer in offers where !offer.tag.isUntagged { byTag[offer.tag, default: []].append(offer.sequence) }
+        for (i, offer) in offers.enumerated() where !offer.tag.isUntagged {
+            let seqs = byTag[offer.tag] ?? []
+            if seqs.sorted() != (0..<UInt32(seqs.count)).map({ $0 }) {
+                results[i] = .reject(.invalidArgument, "sequence numbers of tag \(offer.tag.uuidString) are not 0..\(seqs.count - 1)")
+            }
+        }
+    }
+
+    /// A tag group is accepted whole or not at all.
+    private func rejectIncompleteTagGroups(_ offers: [ExtentOffer], _ results: inout [Verdict]) {
+        var bad: Set<DaxTag> = []
+        for (i, offer) in offers.enumerated() where !offer.tag.isUntagged {
+            if case .reject = results[i] { bad.insert(offer.tag) }
+        }
+        for (i, offer) in offers.enumerated() where bad.contains(offer.tag) {
+            if case .reject = results[i] { continue }
+            results[i] = .reject(.canceled, "another extent of tag \(offer.tag.uuidString) in this group was rejected")
+        }
+    }
+
+    private func accept(_ offer: ExtentOffer) {
+        guard let span = Span(start: start &+ offer.offset, length: offer.length) else { return }
+        let extent = Extent(id: sparse.ids.allocate(), span: span, tag: offer.tag, sequence: offer.sequence,
+                            order: sparse.nextOrder, region: self)
+        sparse.nextOrder += 1
+        sparse.byOrder.append(extent)
+        sparse.byAddress.insert(extent, at: sparse.indexByAddress(span.start))
+        sparse.pools[offer.tag, default: TagPool()].add(extent)
+        sparse.available += span.length
+        model?.countTag(offer.tag, 1)
+    }
+
+    /// Takes `span` for a device range from `extent`'s free space.
+    func take(_ span: Span, from extent: Extent) -> Bool {
+        let before = extent.free.total
+        guard extent.free.take(span) else { return false }
+        refile(extent, oldFree: before)
+        return true
+    }
+
+    /// Gives `span` back to `extent` (a device range shrank or went).
+    func give(_ span: Span, to extent: Extent) {
+        let before = extent.free.total
+        extent.free.give(span)
+        refile(extent, oldFree: before)
+    }
+
+    private func refile(_ extent: Extent, oldFree: UInt64) {
+        let counted = extent.state == .accepted
+        sparse.pools[extent.tag]?.refresh(extent, oldFree: oldFree, wasCounted: counted)
+        if counted { sparse.available = sparse.available - oldFree + extent.free.total }
+    }
+
+    /// A reference on `extent` went away: complete a pending release.
+    func dropReference(_ extent: Extent) {
+        if extent.state == .releasing, extent.refcount == 0 {
+            complete(extent, requestId: model?.newRequestId() ?? 0, kind: .released)
+        }
+    }
+
+    /// Removes a released extent from the region and reports it.
+    func complete(_ extent: Extent, requestId: UInt64, kind: DaxEvent.Kind) {
+        let counted = extent.state == .accepted
+        if counted { sparse.available -= extent.free.total }
+        sparse.pools[extent.tag]?.remove(extent, wasCounted: counted)
+        if sparse.pools[extent.tag]?.isEmpty == true { sparse.pools[extent.tag] = nil }
+        let i = sparse.indexByOrder(extent.order)
+        if i < sparse.byOrder.count, sparse.byOrder[i] === extent { sparse.byOrder.remove(at: i) }
+        let j = sparse.indexByAddress(extent.start)
+        if j < sparse.byAddress.count, sparse.byAddress[j] === extent { sparse.byAddress.remove(at: j) }
+        sparse.ids.release(extent.id)
+        model?.countTag(extent.tag, -1)
+        extent.state = .released
+        model?.post(DaxEvent(kind: kind, regionId: id, requestId: requestId, records: [record(extent)]))
+    }
+
+    func record(_ extent: Extent) -> ExtentRecord {
+        ExtentRecord(ExtentOffer(offset: extent.offset, length: extent.length, tag: extent.tag, sequence: extent.sequence))
+    }
+}

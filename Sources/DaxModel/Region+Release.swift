@@ -1,0 +1,131 @@
+/// Release requests, pins and writable tags on a sparse region's extents.
+extension Region {
+    /// A release request from the device: every extent the range touches is
+    /// released whole, and a tagged extent takes its whole tag group along;
+    /// a non-null `tag` adds its group too. Unreferenced extents go at once
+    /// (one `released` event); referenced ones become `releasing` (one
+    /// `releaseDeferred` event) and go, each with its own `released` event,
+    /// when their last reference drops. A request that finds no extent is
+    /// acknowledged at once with a `released` event for the range.
+    ///
+    /// `forced`: logged and ignored (`forcedReleaseIgnored`), unless the
+    /// region revokes, in which case the extents go at once, device ranges
+    /// inside them are dropped and each device that lost memory is reported.
+    /// - Throws: EOPNOTSUPP (not sparse), EINVAL (length 0 or wraps).
+    @discardableResult
+    public func requestRelease(offset: UInt64, length: UInt64, tag: DaxTag = .untagged,
+                               forced: Bool = false) throws(DaxError) -> [DaxEvent] {
+        guard kind == .sparse, !isDeleted else { throw DaxError(.notSupported, "\(name): releasing extents needs a sparse region") }
+        guard length > 0, let span = Span(start: start &+ offset, length: length), offset <= UInt64.max - start else {
+            throw DaxError(.invalidArgument, "\(name): release range offset 0x\(String(offset, radix: 16)) length 0x\(String(length, radix: 16)) is empty or wraps")
+        }
+        var targets = sparse.touching(span)
+        var groups = Set(targets.map(\.tag).filter { !$0.isUntagged })
+        if !tag.isUntagged { groups.insert(tag) }
+        for t in groups {
+            for member in sparse.pools[t]?.members ?? [] where !targets.contains(where: { $0 === member }) {
+                targets.append(member)
+            }
+        }
+        targets.sort { $0.order < $1.order }
+        let request = model?.newRequestId() ?? 0
+        var posted: [DaxEvent] = []
+        func post(_ e: DaxEvent) { model?.post(e); posted.append(e) }
+        if targets.isEmpty {
+            let offer = ExtentOffer(offset: offset, length: length, tag: tag)
+            post(DaxEvent(kind: .released, regionId: id, requestId: request,
+                          records: [ExtentRecord(offer, reason: "no extent in this range; acknowledged")]))
+            return posted
+        }
+        if forced, !sparse.revoke {
+            post(DaxEvent(kind: .forcedReleaseIgnored, regionId: id, requestId: request, records: targets.map(record)))
+            return posted
+        }
+        if forced {
+            let lost = revoke(targets)
+            post(DaxEvent(kind: .forcedReleaseApplied, regionId: id, requestId: request, records: targets.map(record)))
+            for (device, records) in lost {
+                post(DaxEvent(kind: .deviceLostMemory, regionId: id, requestId: request, records: records, device: device))
+            }
+            for extent in targets where extent.state != .released {
+                complete(extent, requestId: request, kind: .released)
+            }
+            return posted
+        }
+        var now: [Extent] = [], deferred: [Extent] = []
+        for extent in targets where extent.state == .accepted {
+            if extent.refcount == 0 { now.append(extent) } else { deferred.append(extent) }
+        }
+        for extent in deferred { markReleasing(extent) }
+        if !deferred.isEmpty {
+            post(DaxEvent(kind: .releaseDeferred, regionId: id, requestId: request, records: deferred.map(record)))
+        }
+        for extent in now { complete(extent, requestId: request, kind: .released) }
+        return posted
+    }
+
+    private func markReleasing(_ extent: Extent) {
+        sparse.available -= extent.free.total
+        let before = extent.free.total
+        extent.state = .releasing
+        sparse.pools[extent.tag]?.refresh(extent, oldFree: before, wasCounted: true)
+    }
+
+    /// Revoke mode: drops every device range inside `targets` and clears
+    /// pins. Returns the records lost per device name.
+    private func revoke(_ targets: [Extent]) -> [(String, [ExtentRecord])] {
+        var lost: [(String, [ExtentRecord])] = []
+        for device in devices {
+            let dropped = device.revokeRanges(in: targets)
+            if !dropped.isEmpty { lost.append((device.name, dropped)) }
+        }
+        for extent in targets {
+            extent.pins = 0
+            if extent.state == .accepted { markReleasing(extent) }
+        }
+        return lost
+    }
+
+    /// Pins `extent` (`daxm_extent_get`).
+    /// - Throws: EBUSY (releasing), ENODEV (released).
+    public func pin(_ extent: Extent) throws(DaxError) {
+        switch extent.state {
+        case .accepted: extent.pins += 1
+        case .releasing: throw DaxError(.busy, "\(name)/\(extent.name): a release is pending; it cannot be pinned")
+        case .released, .staged: throw DaxError(.noDevice, "\(name)/\(extent.name): extent was released")
+        }
+    }
+
+    /// Unpins `extent` (`daxm_extent_put`); the last reference of a
+    /// releasing extent completes its release.
+    /// - Throws: EINVAL (no pin to drop), ENODEV (released).
+    public func unpin(_ extent: Extent) throws(DaxError) {
+        guard extent.state != .released else { throw DaxError(.noDevice, "\(name)/\(extent.name): extent was released") }
+        guard extent.pins > 0 else { throw DaxError(.invalidArgument, "\(name)/\(extent.name): no pin to drop") }
+        extent.pins -= 1
+        dropReference(extent)
+    }
+
+    /// Re-tags one extent, or with `wholeGroup` every extent of its tag.
+    /// - Throws: EBUSY (an extent is referenced or releasing), EEXIST (the
+    ///   new non-null tag already exists on the host), ENODEV (released).
+    public func retag(_ extent: Extent, to newTag: DaxTag, wholeGroup: Bool) throws(DaxError) {
+        guard extent.state != .released else { throw DaxError(.noDevice, "\(name)/\(extent.name): extent was released") }
+        let members = wholeGroup && !extent.tag.isUntagged ? (sparse.pools[extent.tag]?.members ?? [extent]) : [extent]
+        if let busy = members.first(where: { $0.refcount > 0 || $0.state != .accepted }) {
+            throw DaxError(.busy, "\(name)/\(busy.name): extent is in use (refcount \(busy.refcount), \(busy.state.name)); tags change only on unreferenced extents")
+        }
+        if newTag == extent.tag { return }
+        if let model, model.tagExists(newTag) {
+            throw DaxError(.exists, "\(name): tag \(newTag.uuidString) already exists on the host")
+        }
+        for member in members {
+            sparse.pools[member.tag]?.remove(member, wasCounted: true)
+            if sparse.pools[member.tag]?.isEmpty == true { sparse.pools[member.tag] = nil }
+            model?.countTag(member.tag, -1)
+            member.tag = newTag
+            sparse.pools[newTag, default: TagPool()].add(member)
+            model?.countTag(newTag, 1)
+        }
+    }
+}
