@@ -36,6 +36,8 @@ final class Context: @unchecked Sendable {
     var logFn: daxm_log_fn?
     var priority: Int32 = Priority.err
     var userdata: UnsafeMutableRawPointer?
+    /// Messages produced under the lock, logged once it is released.
+    var pendingLog: [(Int32, String)] = []
 
     init() {
         model.owner = self
@@ -84,8 +86,10 @@ final class Context: @unchecked Sendable {
         }
     }
 
-    /// Logs internal invariant failures found in debug builds, at LOG_ERR.
-    func reportInvariants(_ problems: [String]) {
+    /// Logs what a call left behind (notes, then internal invariant
+    /// failures of debug builds at LOG_ERR). Call without the lock.
+    func flush(_ notes: [(Int32, String)], _ problems: [String], function: StaticString) {
+        for (prio, text) in notes { log(prio, text, function: String(describing: function)) }
         for p in problems { log(Priority.err, p, function: "verifyAfterCall") }
     }
 }

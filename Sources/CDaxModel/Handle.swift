@@ -88,13 +88,18 @@ func with<Object: Handle, T>(
         return fallback(.noDevice)
     }
     var broken: [String] = []
-    defer { context.reportInvariants(broken) }
+    var notes: [(Int32, String)] = []
+    defer { context.flush(notes, broken, function: function) }
     do {
         return try context.lock.withLock { () throws(DaxErrorBox) -> T in
             guard !object.deleted else {
                 throw DaxErrorBox(.noDevice, "\(object.label) was deleted", priority: Priority.err)
             }
-            defer { broken = context.model.verifyAfterCall("\(function) on \(object.label)") }
+            defer {
+                broken = context.model.verifyAfterCall("\(function) on \(object.label)")
+                notes = context.pendingLog
+                context.pendingLog = []
+            }
             return try body(context, object)
         }
     } catch {
@@ -113,10 +118,15 @@ func withContext<T>(
         return fallback(.invalidArgument)
     }
     var broken: [String] = []
-    defer { context.reportInvariants(broken) }
+    var notes: [(Int32, String)] = []
+    defer { context.flush(notes, broken, function: function) }
     do {
         return try context.lock.withLock { () throws(DaxErrorBox) -> T in
-            defer { broken = context.model.verifyAfterCall("\(function)") }
+            defer {
+                broken = context.model.verifyAfterCall("\(function)")
+                notes = context.pendingLog
+                context.pendingLog = []
+            }
             return try body(context)
         }
     } catch {
@@ -126,8 +136,12 @@ func withContext<T>(
 }
 
 /// Converts a model error for the C layer.
+/// EOPNOTSUPP refusals are logged at LOG_ERR: an old client sizing a
+/// sparse-region device without a tag must fail loudly.
 func box<T>(_ body: () throws(DaxError) -> T) throws(DaxErrorBox) -> T {
-    do { return try body() } catch { throw DaxErrorBox(error) }
+    do { return try body() } catch {
+        throw DaxErrorBox(error, priority: error.errno == .notSupported ? Priority.err : Priority.info)
+    }
 }
 
 /// C return value of an action: 0 or a negative errno.

@@ -10,7 +10,8 @@ private let specV1Size = UInt32(MemoryLayout<daxm_region_spec>.size)
     guard let spec else { return }
     spec.pointee = daxm_region_spec(
         struct_size: specV1Size, id: -1, kind: UInt32(DAXM_REGION_DYNAMIC), profile: UInt32(DAXM_PROFILE_6_12),
-        start: 0, size: 0, align: UInt64(Region.compatAlign), target_node: -1, numa_node: -1, dev_id: 0, flags: 0)
+        start: 0, size: 0, align: UInt64(Region.compatAlign), target_node: -1, numa_node: -1, dev_id: 0, flags: 0,
+        max_extents_per_group: 100, max_extents: 1 << 20)
 }
 
 /// Converts the C spec, refusing unknown values rather than guessing.
@@ -24,7 +25,7 @@ private func regionSpec(from c: daxm_region_spec) throws(DaxErrorBox) -> RegionS
     guard let profile = KernelProfile(rawValue: Int32(bitPattern: c.profile)) else {
         throw DaxErrorBox(.invalidArgument, "region spec: unknown profile \(c.profile)")
     }
-    let known = UInt32(DAXM_REGION_IDLE | DAXM_REGION_UNBOUND)
+    let known = UInt32(DAXM_REGION_IDLE | DAXM_REGION_UNBOUND | DAXM_REGION_REVOKE)
     guard c.flags & ~known == 0 else {
         throw DaxErrorBox(.invalidArgument, "region spec: unknown flags 0x\(String(c.flags & ~known, radix: 16))")
     }
@@ -39,6 +40,9 @@ private func regionSpec(from c: daxm_region_spec) throws(DaxErrorBox) -> RegionS
     spec.staticDeviceId = Int(c.dev_id)
     spec.idle = c.flags & UInt32(DAXM_REGION_IDLE) != 0
     spec.unbound = c.flags & UInt32(DAXM_REGION_UNBOUND) != 0
+    spec.revokeOnForcedRelease = c.flags & UInt32(DAXM_REGION_REVOKE) != 0
+    spec.maxExtentsPerGroup = Int(c.max_extents_per_group)
+    spec.maxExtents = Int(c.max_extents)
     return spec
 }
 

@@ -18,6 +18,17 @@ extension DaxModel {
         return event
     }
 
+    /// Puts `event` back at the head of the queue (an embedder could not
+    /// hand it out).
+    public func requeueFront(_ event: DaxEvent) {
+        if eventHead > 0 {
+            eventHead -= 1
+            events[eventHead] = event
+        } else {
+            events.insert(event, at: 0)
+        }
+    }
+
     /// Events not yet drained.
     public var pendingEventCount: Int { events.count - eventHead }
 
