@@ -53,6 +53,12 @@ final class Context: @unchecked Sendable {
         return Unmanaged<Context>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
     }
 
+    /// "daxm_attr_write" from Swift's "daxm_attr_write(_:_:_:)".
+    static func cName(_ function: StaticString) -> String {
+        let s = String(describing: function)
+        return String(s.prefix { $0 != "(" })
+    }
+
     static func parsePriority(_ s: String) -> Int32? {
         switch s.lowercased() {
         case "err": Priority.err
@@ -67,7 +73,7 @@ final class Context: @unchecked Sendable {
     /// with the lock released, so a log function may re-enter).
     func report(_ box: DaxErrorBox, function: StaticString) {
         ThreadError.set(box.error.message)
-        log(box.priority, box.error.message, function: String(describing: function))
+        log(box.priority, box.error.message, function: Context.cName(function))
     }
 
     /// Sends one message to the log function, or to stderr by default,
@@ -89,7 +95,7 @@ final class Context: @unchecked Sendable {
     /// Logs what a call left behind (notes, then internal invariant
     /// failures of debug builds at LOG_ERR). Call without the lock.
     func flush(_ notes: [(Int32, String)], _ problems: [String], function: StaticString) {
-        for (prio, text) in notes { log(prio, text, function: String(describing: function)) }
+        for (prio, text) in notes { log(prio, text, function: Context.cName(function)) }
         for p in problems { log(Priority.err, p, function: "verifyAfterCall") }
     }
 }
