@@ -587,9 +587,10 @@ int daxm_region_add_extents(struct daxm_region *region,
 			    unsigned int flags);
 
 /*
- * daxm_region_release_extents - the device asks for capacity back: every
- * extent touching [@offset, @offset + @length) is released whole, and a
- * tagged one takes its whole tag group along (as does a non-NULL @tag).
+ * daxm_region_release_extents - the device asks for capacity back, naming
+ * a range and the capacity's tag (release records carry it): every extent
+ * touching [@offset, @offset + @length) is released whole, and a tagged
+ * one takes its whole tag group along.
  * Unreferenced extents are released at once (one DAXM_EVENT_RELEASED);
  * referenced ones become DAXM_EXTENT_RELEASING: no longer allocatable nor
  * counted in available_size (one DAXM_EVENT_RELEASE_DEFERRED), and each is
@@ -604,7 +605,8 @@ int daxm_region_add_extents(struct daxm_region *region,
  * @tag: optional; NULL = untagged.
  *
  * Returns 0, or -EINVAL (NULL region, @length 0, the range wraps, unknown
- * flags), -EOPNOTSUPP (not sparse), -ENODEV.
+ * flags, or the range touches an extent whose tag is not @tag: nothing is
+ * released), -EOPNOTSUPP (not sparse), -ENODEV.
  */
 int daxm_region_release_extents(struct daxm_region *region, uint64_t offset,
 				uint64_t length, const uint8_t *tag,

@@ -1,8 +1,9 @@
 /// Release requests, pins and writable tags on a sparse region's extents.
 extension Region {
-    /// A release request from the device: every extent the range touches is
-    /// released whole, and a tagged extent takes its whole tag group along;
-    /// a non-null `tag` adds its group too. Unreferenced extents go at once
+    /// A release request from the device, carrying a range and the tag of
+    /// the capacity (CXL release records carry it): every extent the range
+    /// touches is released whole, and a tagged extent takes its whole tag
+    /// group along. Unreferenced extents go at once
     /// (one `released` event); referenced ones become `releasing` (one
     /// `releaseDeferred` event) and go, each with its own `released` event,
     /// when their last reference drops. A request that finds no extent is
@@ -11,7 +12,8 @@ extension Region {
     /// `forced`: logged and ignored (`forcedReleaseIgnored`), unless the
     /// region revokes, in which case the extents go at once, device ranges
     /// inside them are dropped and each device that lost memory is reported.
-    /// - Throws: EOPNOTSUPP (not sparse), EINVAL (length 0 or wraps).
+    /// - Throws: EOPNOTSUPP (not sparse), EINVAL (length 0, wraps, or the
+    ///   range touches an extent of another tag: nothing is released).
     @discardableResult
     public func requestRelease(offset: UInt64, length: UInt64, tag: DaxTag = .untagged,
                                forced: Bool = false) throws(DaxError) -> [DaxEvent] {
@@ -20,8 +22,11 @@ extension Region {
             throw DaxError(.invalidArgument, "\(name): release range offset 0x\(String(offset, radix: 16)) length 0x\(String(length, radix: 16)) is empty or wraps")
         }
         var targets = sparse.touching(span)
-        var groups = Set(targets.map(\.tag).filter { !$0.isUntagged })
-        if !tag.isUntagged { groups.insert(tag) }
+        if let other = targets.first(where: { $0.tag != tag }) {
+            throw DaxError(.invalidArgument,
+                           "\(name): release tag \(tag) does not match \(other.name)'s tag \(other.tag); nothing released")
+        }
+        let groups = tag.isUntagged ? [] : [tag]
         for t in groups {
             for member in sparse.pools[t]?.members ?? [] where !targets.contains(where: { $0 === member }) {
                 targets.append(member)
