@@ -26,7 +26,7 @@ extension Region {
             throw DaxError(.invalidArgument,
                            "\(name): release tag \(tag) does not match \(other.name)'s tag \(other.tag); nothing released")
         }
-        let groups = tag.isUntagged ? [] : [tag]
+        let groups = tag.isUntagged || targets.isEmpty ? [] : [tag]
         for t in groups {
             for member in sparse.pools[t]?.members ?? [] where !targets.contains(where: { $0 === member }) {
                 targets.append(member)
