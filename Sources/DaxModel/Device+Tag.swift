@@ -19,7 +19,8 @@ extension Device {
     }
 
     /// Sizes the device to a whole tag group (`daxR.N/uuid`): every extent
-    /// of `claimed`, one range each, laid out in sequence order. For the
+    /// of `claimed`, one range each, laid out in sequence order (arrival
+    /// order for groups that were not shareable). For the
     /// untagged "tag" it takes one wholly free untagged extent, the first
     /// accepted, as v11's `uuid` = 0 does.
     /// - Throws: EOPNOTSUPP (not sparse), EBUSY (the device has size or is
@@ -47,7 +48,11 @@ extension Device {
             if let used = members.first(where: { $0.state != .accepted || $0.refcount > 0 }) {
                 throw DaxError(.busy, "\(region.name)/\(used.name): tag \(claimed) is partly in use (refcount \(used.refcount), \(used.state.name))")
             }
-            chosen = members.sorted { ($0.sequence, $0.order) < ($1.sequence, $1.order) }
+            // Shareable groups are laid out by sequence number, others in
+            // arrival (acceptance) order, as Linux v11 does.
+            chosen = members.allSatisfy(\.sequenced)
+                ? members.sorted { ($0.sequence, $0.order) < ($1.sequence, $1.order) }
+                : members
         }
         tag = claimed
         for extent in chosen { allocRange(extent.span, in: region, extent: extent) }

@@ -38,6 +38,9 @@ public final class Extent: @unchecked Sendable {
     public internal(set) var tag: DaxTag
     /// Shared-extent sequence number (orders a tag group).
     public let sequence: UInt32
+    /// The group was shareable: `sequence` orders the tag group. Otherwise
+    /// the field is reserved and acceptance order lays the group out.
+    public let sequenced: Bool
     /// Acceptance order within the region; first fit follows it.
     public let order: UInt64
     public internal(set) var state: ExtentState = .accepted
@@ -51,11 +54,12 @@ public final class Extent: @unchecked Sendable {
     /// Free space inside the extent.
     var free: FreeSpace
 
-    init(id: Int, span: Span, tag: DaxTag, sequence: UInt32, order: UInt64, region: Region) {
+    init(id: Int, span: Span, tag: DaxTag, sequence: UInt32, sequenced: Bool, order: UInt64, region: Region) {
         self.id = id
         self.span = span
         self.tag = tag
         self.sequence = sequence
+        self.sequenced = sequenced
         self.order = order
         self.region = region
         self.free = FreeSpace(span)

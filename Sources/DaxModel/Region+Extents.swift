@@ -58,7 +58,7 @@ extension Region {
                 if sparse.byOrder.count >= sparse.maxExtents {
                     records.append(ExtentRecord(offer, result: .noSpace, reason: "region holds its maximum of \(sparse.maxExtents) extents"))
                 } else {
-                    accept(offer)
+                    accept(offer, sequenced: shareable)
                     records.append(ExtentRecord(offer))
                 }
             case .acceptAgain:
@@ -136,10 +136,10 @@ extension Region {
         }
     }
 
-    private func accept(_ offer: ExtentOffer) {
+    private func accept(_ offer: ExtentOffer, sequenced: Bool) {
         guard let span = Span(start: start &+ offer.offset, length: offer.length) else { return }
         let extent = Extent(id: sparse.ids.allocate(), span: span, tag: offer.tag, sequence: offer.sequence,
-                            order: sparse.nextOrder, region: self)
+                            sequenced: sequenced, order: sparse.nextOrder, region: self)
         sparse.nextOrder += 1
         sparse.byOrder.append(extent)
         sparse.byAddress.insert(extent, at: sparse.indexByAddress(span.start))
