@@ -30,7 +30,7 @@ struct DaxErrorBox: Error {
 /// hands out +1, daxm_ref retains, daxm_unref releases; deinit tears the
 /// model down so objects the caller still references answer -ENODEV.
 final class Context: @unchecked Sendable {
-    let model = DaxModel()
+    let model = DaxBus()
     let lock = Lock()
     // Guarded by `lock`.
     var logFn: daxm_log_fn?

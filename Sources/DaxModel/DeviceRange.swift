@@ -3,7 +3,7 @@ import Synchronization
 /// One range of a device: the kernel's `struct dev_dax_range` together with
 /// its `mappingK` sysfs child (`struct dax_mapping`).
 ///
-/// Invariants (checked by `DaxModel.checkInvariants`): `pageOffset` is the
+/// Invariants (checked by `DaxBus.checkInvariants`): `pageOffset` is the
 /// sum of the lengths of the ranges before it, in 4 KiB pages; the span is
 /// busy in the region's free space; `index` is the position in the device's
 /// range list, which is also the mapping id (ranges are added and removed

@@ -19,7 +19,7 @@ public final class Region: @unchecked Sendable {
     public let align: UInt64
     public let targetNode: Int
     public let numaNode: Int
-    public internal(set) weak var model: DaxModel?
+    public internal(set) weak var model: DaxBus?
     /// References taken by embedders (the C ABI's `daxm_region_ref`).
     public let externalRefs = Atomic<Int>(0)
     public internal(set) var isDeleted = false
@@ -37,7 +37,7 @@ public final class Region: @unchecked Sendable {
     /// Last device made by `create`, until deleted.
     public internal(set) var youngest: Device?
 
-    init(id: Int, spec: RegionSpec, span: Span, model: DaxModel) {
+    init(id: Int, spec: RegionSpec, span: Span, model: DaxBus) {
         self.id = id
         self.kind = spec.kind
         self.profile = spec.profile

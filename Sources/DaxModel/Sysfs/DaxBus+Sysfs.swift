@@ -9,7 +9,7 @@
 ///
 /// Errors follow kernfs: a path that does not exist is ENOENT; opening an
 /// attribute against its mode is EACCES; then the store's own errno.
-extension DaxModel {
+extension DaxBus {
     private enum Target {
         case region(Region, SysfsAttribute<Region>)
         case device(Device, SysfsAttribute<Device>)

@@ -1,6 +1,6 @@
 /// The event queue a fabric-manager program drains, and host-wide tag
 /// bookkeeping (a non-null tag is unique across the host's regions).
-extension DaxModel {
+extension DaxBus {
     /// Appends an event (FIFO).
     func post(_ event: DaxEvent) {
         events.append(event)

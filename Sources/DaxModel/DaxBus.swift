@@ -2,7 +2,7 @@
 /// ranges. Pure and deterministic: no system calls, no clocks. Not
 /// thread-safe by itself; the C ABI serializes calls with one lock per
 /// context.
-public final class DaxModel: @unchecked Sendable {
+public final class DaxBus: @unchecked Sendable {
     /// The embedder that owns this model (the C ABI's context), if any.
     public weak var owner: AnyObject?
     private var regionsById: [Int: Region] = [:]

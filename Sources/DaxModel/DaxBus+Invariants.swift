@@ -3,7 +3,7 @@
 /// (`DAXMODEL_INTERNAL_CHECKS`) also run it after every C ABI call and
 /// keep what failed in `invariantViolations` — a bug is recorded and
 /// reported, never turned into a trap in the host program.
-extension DaxModel {
+extension DaxBus {
     /// Every violated invariant, as a sentence naming the object; empty
     /// when the model is consistent.
     public func checkInvariants() -> [String] {
