@@ -177,7 +177,8 @@ extension Region {
     }
 
     /// Removes a released extent from the region and reports it.
-    func complete(_ extent: Extent, requestId: UInt64, kind: DaxEvent.Kind) {
+    @discardableResult
+    func complete(_ extent: Extent, requestId: UInt64, kind: DaxEvent.Kind) -> DaxEvent {
         let counted = extent.state == .accepted
         if counted { sparse.available -= extent.free.total }
         sparse.pools[extent.tag]?.remove(extent, wasCounted: counted)
@@ -189,7 +190,9 @@ extension Region {
         sparse.ids.release(extent.id)
         model?.countTag(extent.tag, -1)
         extent.state = .released
-        model?.post(DaxEvent(kind: kind, regionId: id, requestId: requestId, records: [record(extent)]))
+        let event = DaxEvent(kind: kind, regionId: id, requestId: requestId, records: [record(extent)])
+        model?.post(event)
+        return event
     }
 
     func record(_ extent: Extent) -> ExtentRecord {

@@ -53,7 +53,7 @@ extension Region {
                 post(DaxEvent(kind: .deviceLostMemory, regionId: id, requestId: request, records: records, device: device))
             }
             for extent in targets where extent.state != .released {
-                complete(extent, requestId: request, kind: .released)
+                posted.append(complete(extent, requestId: request, kind: .released))
             }
             return posted
         }
@@ -65,7 +65,7 @@ extension Region {
         if !deferred.isEmpty {
             post(DaxEvent(kind: .releaseDeferred, regionId: id, requestId: request, records: deferred.map(record)))
         }
-        for extent in now { complete(extent, requestId: request, kind: .released) }
+        for extent in now { posted.append(complete(extent, requestId: request, kind: .released)) }
         return posted
     }
 
