@@ -29,6 +29,7 @@ import Testing
         var rng = Rng(state: UInt64(seed) &* 7919)
         var seen: [Extent] = []          // every extent ever accepted
         var releasedRecords = 0          // `released` records that named an extent
+        var deferred = 0, sized = 0      // coverage: the sequence must reach these states
         let mib = F.mib
         for step in 0..<400 {
             let label = "seed \(seed) step \(step)"
@@ -66,9 +67,11 @@ import Testing
                 }
             }
             for e in f.region.extents where !seen.contains(where: { $0 === e }) { seen.append(e) }
-            for event in f.drain() where event.kind == .released {
-                releasedRecords += event.records.filter { $0.reason.isEmpty }.count
+            for event in f.drain() {
+                if event.kind == .released { releasedRecords += event.records.filter { $0.reason.isEmpty }.count }
+                if event.kind == .releaseDeferred { deferred += 1 }
             }
+            if f.region.devices.contains(where: { $0.size > 0 }) { sized += 1 }
             #expect(f.model.checkInvariants() == [], "\(label)")
             let held = f.region.extents.reduce(UInt64(0)) { $0 + $1.length }
             let free = f.region.extents.filter { $0.state == .accepted }.reduce(UInt64(0)) { $0 + $1.freeBytes }
@@ -78,6 +81,7 @@ import Testing
             #expect(f.region.availableSize == free, "\(label)")
             #expect(releasedRecords == seen.filter { $0.state == .released }.count, "\(label): released events")
         }
+        #expect(deferred > 0 && sized > 50, "seed \(seed): too little coverage (deferred \(deferred), sized steps \(sized))")
         // Let go of everything: every pending release must complete.
         for d in f.region.devices {
             if d.isBound { try d.disable() }
