@@ -73,21 +73,27 @@ extension DaxBus {
 
     /// Writes `value` (the bytes of one write(2)) to `path`.
     /// - Throws: ENOENT, EACCES, then the store's errno.
+    /// A write of 0 bytes passes the open-time checks and then never
+    /// reaches the store (`sysfs_kf_write` returns 0 for an empty count).
     public func writeAttribute(_ path: String, _ value: [UInt8]) throws(DaxError) {
         let denied = DaxError(.permissionDenied, "\(path): attribute is read-only")
         switch try resolve(path) {
         case let .region(region, attr):
             guard let store = attr.store else { throw denied }
+            if value.isEmpty { return }
             try store(region, value)
         case let .device(device, attr):
             guard let store = attr.store, !device.isReadOnly(attr.name) else { throw denied }
+            if value.isEmpty { return }
             try store(device, value)
         case .range:
             throw denied
         case let .extent(extent, attr):
             guard let store = attr.store else { throw denied }
+            if value.isEmpty { return }
             try store(extent, value)
         case .driver(let file):
+            if value.isEmpty { return }
             try storeDriver(file, value)
         }
     }
