@@ -219,6 +219,9 @@ const char *daxm_get_version(void);
  * "START-END" in hex with an inclusive END. Only the first 4096 bytes of
  * @value are read.
  *
+ * A @value of length 0 passes the path and mode checks and then changes
+ * nothing, as a write(2) of 0 bytes does.
+ *
  * Returns 0 or the negative errno write(2) would give: -ENOENT for a path
  * that does not exist (a static region's "create", an unknown device),
  * -EACCES for a read-only attribute, then the store's errno (-EINVAL,
