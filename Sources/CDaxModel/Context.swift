@@ -1,5 +1,6 @@
 import DaxModel
 import DaxModelHeader
+import Synchronization
 
 /// Syslog priorities (syslog.h) the log uses.
 enum Priority {
@@ -26,12 +27,15 @@ struct DaxErrorBox: Error {
 }
 
 /// The object behind `struct daxm_ctx *`: the model, its lock, the log
-/// settings. Its Swift reference count is the C reference count: daxm_new
-/// hands out +1, daxm_ref retains, daxm_unref releases; deinit tears the
-/// model down so objects the caller still references answer -ENODEV.
+/// settings. `references` is the C reference count (daxm_new gives 1,
+/// daxm_ref adds, daxm_unref drops); the last daxm_unref tears the model
+/// down under the lock at once, so objects the caller still references
+/// answer -ENODEV even while other threads are inside calls, and then
+/// drops the Swift reference daxm_new took.
 final class Context: @unchecked Sendable {
     let model = DaxBus()
     let lock = Lock()
+    let references = Atomic<Int>(1)
     // Guarded by `lock`.
     var logFn: daxm_log_fn?
     var priority: Int32 = Priority.err
@@ -45,6 +49,11 @@ final class Context: @unchecked Sendable {
     }
 
     deinit { model.tearDown() }
+
+    /// The last C reference is gone: tear the model down now.
+    func close() {
+        lock.withLock { model.tearDown() }
+    }
 
     var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
 

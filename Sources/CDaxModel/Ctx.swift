@@ -14,13 +14,16 @@ import DaxModelHeader
 
 @implementation @c public func daxm_ref(_ ctx: OpaquePointer?) -> OpaquePointer? {
     guard let context = Context.from(ctx) else { return nil }
-    _ = Unmanaged.passUnretained(context).retain()
+    context.references.wrappingAdd(1, ordering: .relaxed)
     return ctx
 }
 
 @implementation @c public func daxm_unref(_ ctx: OpaquePointer?) {
-    guard let ctx else { return }
-    Unmanaged<Context>.fromOpaque(UnsafeRawPointer(ctx)).release()
+    guard let context = Context.from(ctx) else { return }
+    let (_, left) = context.references.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+    guard left == 0 else { return }
+    context.close()
+    Unmanaged.passUnretained(context).release()  // the reference daxm_new took
 }
 
 @implementation @c public func daxm_set_log_fn(_ ctx: OpaquePointer?, _ fn: daxm_log_fn?) {
