@@ -24,7 +24,12 @@
  *    the documented sentinel), never a crash. No input a caller can pass
  *    traps, asserts or aborts.
  *  - Every failure leaves a message, readable with daxm_last_error() on the
- *    same thread, and sent to the context's log function.
+ *    same thread, and is sent to the context's log function: refusals the
+ *    kernel would also give (EINVAL, ENOSPC, EBUSY ...) at LOG_INFO;
+ *    -EOPNOTSUPP (an old client on a sparse region), calls on deleted
+ *    objects and internal consistency failures at LOG_ERR. The default
+ *    priority is LOG_ERR, so set LOG_INFO to see every refusal. A NULL
+ *    context has no log: only daxm_last_error() tells.
  *  - Object pointers (region, dev, mapping) are borrowed from the context:
  *    valid until the object is deleted (a device by destroy, a mapping by
  *    a shrink that removes its range) or the context is freed. Taking a
@@ -349,7 +354,8 @@ int daxm_region_create_dev(struct daxm_region *region, struct daxm_dev **out);
 struct daxm_dev *daxm_region_get_dev_seed(struct daxm_region *region);
 
 /* daxm_region_get_dev_youngest - the device `create` reads: the last one
- * created by daxm_region_create_dev() and not deleted; NULL if none. */
+ * created by daxm_region_create_dev(); NULL if none was, and NULL again
+ * once that device is deleted (it is not handed back to an older one). */
 struct daxm_dev *daxm_region_get_dev_youngest(struct daxm_region *region);
 
 /*
@@ -429,10 +435,17 @@ int daxm_dev_set_align(struct daxm_dev *dev, uint64_t align);
  * page_offset = the size so far. Not merged with neighbours; allowed on a
  * bound device, as in Linux.
  *
- * Returns 0, or -ENOMEM (overlaps any allocated range, or not inside the
- * region, or @end < @start wraps), -ENXIO on the 6.1 profile when the
- * length is not a multiple of max(align, 2 MiB) (the 6.12 profile returns
- * 0 and changes nothing), -EACCES (static region: no `mapping`), -ENODEV.
+ * The length is @end - @start + 1 computed modulo 2^64, as the kernel
+ * does, and checked in the kernel's order: first its alignment, then 0,
+ * then the range.
+ *
+ * Returns 0, or -ENXIO on the 6.1 profile when the length is not a
+ * multiple of max(align, 2 MiB) (the 6.12 profile returns 0 and changes
+ * nothing), 0 with no change for a length of 0 on a device without ranges
+ * (-EBUSY on one with ranges), -ENOMEM (overlaps any allocated range, not
+ * inside the region, or @end < @start with an aligned wrapped length),
+ * -EACCES (static region: no `mapping`), -EOPNOTSUPP (sparse region),
+ * -ENODEV.
  */
 int daxm_dev_set_mapping(struct daxm_dev *dev, uint64_t start, uint64_t end);
 
@@ -451,8 +464,10 @@ int daxm_dev_get_nr_mappings(struct daxm_dev *dev);
 int daxm_dev_is_enabled(struct daxm_dev *dev);
 
 /*
- * daxm_dev_enable - bind the device to device_dax, as writing its name to
- * drivers/device_dax/bind does. Clears the region's seed if it named @dev.
+ * daxm_dev_enable - bind the device to device_dax, as `daxctl
+ * enable-device` does (it writes new_id, then bind, so the 6.12 profile's
+ * new_id requirement of "device_dax/bind" does not apply here). Clears the
+ * region's seed if it named @dev.
  * Returns 0, or -ENXIO (size 0: the probe refuses it), -EBUSY (already
  * bound), -EINVAL (a range start or length not 2 MiB aligned, possible
  * only after a `mapping` write at an unaligned start), -ENODEV.
