@@ -118,15 +118,19 @@ extension DaxBus {
                 throw DaxError(.noDevice, "device_dax/unbind: \"\(text.prefix(64))\" is not bound")
             }
             try device.disable()
-        case "new_id":
-            guard SysfsName.parseDevice(Substring(text)) != nil else {
-                throw DaxError(.invalidArgument, "device_dax/new_id: \"\(text.prefix(64))\" is not a device name")
+        case "new_id", "remove_id":
+            // do_id_store: "dax%d.%d", then sysfs_streq with the name it formats.
+            let raw = String(decoding: value, as: UTF8.self)
+            guard SysfsName.parseDevice(Substring(raw)) != nil else {
+                throw DaxError(.invalidArgument, "device_dax/\(file): \"\(text.prefix(64))\" is not a device name")
+            }
+            if file == "remove_id" {
+                driverIds.remove(text)
+                return
             }
             let profile = device?.region?.profile ?? regions.first?.profile ?? .linux6_12
             if profile == .linux6_12 { driverIds.insert(text) }
             probeUnbound(profile: profile)
-        case "remove_id":
-            driverIds.remove(text)
         default:
             throw DaxError(.noEntry, "device_dax/\(file): no such attribute")
         }
