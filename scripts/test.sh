@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# scripts/test.sh - every check of libdaxmodel, from a clean clone.
+#
+#   1. installs what is missing (Debian packages: cmake, ninja-build,
+#      pkg-config, libjson-c-dev, libnuma-dev, gcc, binutils);
+#   2. SwiftPM: swift build, swift test (Swift Testing; runs the C test too);
+#   3. CMake (Release, Ninja): build, ctest (C test, demo, export check);
+#   4. cmake --install into a temporary prefix, which is then moved
+#      elsewhere (the installed tree must be relocatable);
+#   5. the export check against the installed libdaxmodel.so and .a;
+#   6. a C program built with plain gcc + pkg-config, against the shared
+#      and the static library, and run;
+#   7. the same program built by a CMake project with find_package(DaxModel),
+#      against DaxModel::daxmodel and DaxModel::daxmodel_static, and run;
+#   8. a build with -DDAXMODEL_STATIC_SWIFT_STDLIB=ON: ctest, no Swift
+#      runtime needed at run time.
+#
+# Needs a Swift 6.3+ toolchain in PATH. Build trees: .build (SwiftPM),
+# build-release, build-static-stdlib (all gitignored). Environment:
+#   DAXM_TEST_SKIP_STATIC_STDLIB=1  skip step 8
+#   DAXM_TEST_KEEP=1                keep the temporary install tree
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+# shellcheck source=scripts/deps.sh
+. "$root/scripts/deps.sh"
+
+# ---- bookkeeping: a summary of every step, also when one fails ------------------
+steps=()
+current=""
+step_start=0
+start_all=$(date +%s)
+work=""
+
+begin() {
+	current=$1
+	step_start=$(date +%s)
+	printf '\n==== %s\n' "$current"
+}
+end() {
+	steps+=("PASS  $(printf '%4ss' $(($(date +%s) - step_start)))  $current")
+	current=""
+}
+skip() {
+	steps+=("SKIP         $1 ($2)")
+}
+summary() {
+	local rc=$?
+	set +e
+	if [ -n "$work" ] && [ -d "$work" ]; then
+		if [ "${DAXM_TEST_KEEP:-0}" = 1 ]; then
+			echo "test.sh: kept $work"
+		else
+			rm -rf "$work"
+		fi
+	fi
+	local passed failed=0 s
+	echo
+	echo "================ scripts/test.sh summary ================"
+	for s in "${steps[@]}"; do echo "  $s"; done
+	passed=$(printf '%s\n' "${steps[@]}" | grep -c '^PASS' || true)
+	if [ "$rc" -ne 0 ]; then
+		failed=1
+		echo "  FAIL         ${current:-(outside a step)} (exit status $rc)"
+	fi
+	echo "  total $(($(date +%s) - start_all))s"
+	echo "test.sh: $passed passed, $failed failed"
+	exit "$rc"
+}
+trap summary EXIT
+
+# ---- 1. tools --------------------------------------------------------------------------
+begin "dependencies"
+daxm_need_swift
+daxm_need_packages cmake ninja-build pkg-config libjson-c-dev libnuma-dev \
+	gcc libc6-dev binutils
+swift --version 2>&1 | head -n1
+cmake --version | head -n1
+echo "ninja $(ninja --version), $(gcc --version | head -n1), pkg-config $(pkg-config --version)"
+end
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/daxmodel-test.XXXXXX")
+
+# ---- 2. SwiftPM ------------------------------------------------------------------------
+begin "swift build"
+swift build
+end
+
+begin "swift test"
+swift test
+end
+
+# ---- 3. CMake --------------------------------------------------------------------------
+build="build-release"
+begin "cmake build (Release) + ctest"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	-DDAXMODEL_STATIC_SWIFT_STDLIB=OFF -DDAXMODEL_BUILD_EXAMPLES=ON -DBUILD_TESTING=ON
+cmake --build "$build"
+ctest --test-dir "$build" --output-on-failure
+end
+
+# ---- 4. install, then move the tree ------------------------------------------------------
+begin "cmake --install (relocated afterwards)"
+cmake --install "$build" --prefix "$work/stage"
+mv "$work/stage" "$work/prefix"
+prefix="$work/prefix"
+so=$(find "$prefix" -name libdaxmodel.so.0 | head -n1)
+[ -n "$so" ] || daxm_die "libdaxmodel.so.0 is not installed"
+libdir=$(dirname "$so")
+echo "installed files:"
+(cd "$prefix" && find . -type f -o -type l | sort | sed 's/^/  /')
+[ -f "$prefix/include/daxmodel.h" ] || daxm_die "not installed: include/daxmodel.h"
+[ ! -e "$prefix/include/module.modulemap" ] || daxm_die "module.modulemap must not be installed"
+for f in libdaxmodel.so libdaxmodel.so.0 libdaxmodel.a pkgconfig/daxmodel.pc \
+	cmake/DaxModel/DaxModelConfig.cmake cmake/DaxModel/DaxModelConfigVersion.cmake; do
+	[ -e "$libdir/$f" ] || daxm_die "not installed: $libdir/$f"
+done
+end
+
+# ---- 5. exports of the installed libraries -----------------------------------------------
+begin "export check (installed libdaxmodel.so and .a)"
+scripts/check-exports.sh --header include/daxmodel.h --map cmake/daxmodel.map \
+	--soname libdaxmodel.so.0 --static "$libdir/libdaxmodel.a" "$libdir/libdaxmodel.so"
+end
+
+# ---- 6. plain gcc + pkg-config -------------------------------------------------------------
+export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+begin "gcc + pkg-config consumer (shared library)"
+pkg-config --modversion daxmodel
+# shellcheck disable=SC2046
+gcc -std=c11 -Wall -Wextra -Werror -o "$work/consumer-pc" tests/install/consumer.c \
+	$(pkg-config --cflags --libs daxmodel) \
+	-Wl,-rpath,"$(pkg-config --variable=libdir daxmodel)"
+readelf -d "$work/consumer-pc" | grep -q 'NEEDED.*\[libdaxmodel\.so\.0\]' ||
+	daxm_die "consumer-pc does not depend on libdaxmodel.so.0"
+"$work/consumer-pc"
+end
+
+begin "gcc + pkg-config consumer (static library)"
+# shellcheck disable=SC2046
+gcc -std=c11 -Wall -Wextra -Werror -o "$work/consumer-pc-static" tests/install/consumer.c \
+	$(pkg-config --cflags daxmodel) \
+	"$(pkg-config --variable=libdir daxmodel)/libdaxmodel.a" \
+	$(pkg-config --variable=swift_static_link daxmodel)
+if readelf -d "$work/consumer-pc-static" | grep -q 'NEEDED.*libdaxmodel'; then
+	daxm_die "consumer-pc-static depends on libdaxmodel.so"
+fi
+"$work/consumer-pc-static"
+end
+
+# ---- 7. CMake find_package -----------------------------------------------------------------
+begin "CMake find_package(DaxModel) consumer (shared and static)"
+cmake -S tests/install/cmake -B "$work/build-consumer" -G Ninja \
+	-DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix"
+cmake --build "$work/build-consumer"
+"$work/build-consumer/consumer-shared"
+"$work/build-consumer/consumer-static"
+end
+
+# ---- 8. self-contained library ---------------------------------------------------------------
+if [ "${DAXM_TEST_SKIP_STATIC_STDLIB:-0}" = 1 ]; then
+	skip "DAXMODEL_STATIC_SWIFT_STDLIB=ON build" "DAXM_TEST_SKIP_STATIC_STDLIB=1"
+else
+	sbuild="build-static-stdlib"
+	begin "DAXMODEL_STATIC_SWIFT_STDLIB=ON build + ctest"
+	cmake -S . -B "$sbuild" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+		-DDAXMODEL_STATIC_SWIFT_STDLIB=ON -DDAXMODEL_BUILD_EXAMPLES=ON -DBUILD_TESTING=ON
+	cmake --build "$sbuild"
+	ctest --test-dir "$sbuild" --output-on-failure
+	readelf -d "$sbuild/libdaxmodel.so" >"$work/static-stdlib.dynamic"
+	if grep -E 'NEEDED.*libswift|RUNPATH|RPATH' "$work/static-stdlib.dynamic"; then
+		daxm_die "the static-stdlib libdaxmodel.so still needs the Swift toolchain (above)"
+	fi
+	echo "libdaxmodel.so needs only: $(sed -nE 's/.*NEEDED.*\[(.*)\]/\1/p' "$work/static-stdlib.dynamic" | paste -sd' ' -)"
+	end
+
+	# The real proof: run the C test with the toolchain's runtime hidden.
+	# Needs a private mount namespace (root or user namespaces).
+	rtdir=$(swiftc -print-target-info | sed -nE 's/.*"runtimeResourcePath": "(.*)".*/\1/p')
+	if [ -d "$rtdir" ] && unshare -m --map-root-user true 2>/dev/null; then
+		begin "static-stdlib C test with the Swift runtime hidden"
+		# shellcheck disable=SC2016 # $1 and $2 are the inner shell's
+		unshare -m --map-root-user sh -c \
+			'mount -t tmpfs none "$1" && "$2"' sh "$rtdir" "$sbuild/daxm-ctest"
+		end
+	else
+		skip "static-stdlib C test with the Swift runtime hidden" "no mount namespace here"
+	fi
+fi
