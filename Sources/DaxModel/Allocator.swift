@@ -97,14 +97,14 @@ extension Device {
     func allocRange(_ span: Span, in region: Region, extent: Extent? = nil) -> Bool {
         if let extent {
             guard region.take(span, from: extent) else { return false }
-            extent.rangeRefs += 1
+            extent.rangeRefs &+= 1
         } else {
             guard region.free.take(span) else { return false }
         }
         let range = DeviceRange(span: span, pageOffset: size / DeviceRange.pageSize, index: ranges.count,
                                 device: self, extent: extent)
         ranges.append(range)
-        size += span.length
+        size &+= span.length
         return true
     }
 
@@ -119,7 +119,7 @@ extension Device {
             guard region.free.take(span) else { return }
         }
         last.span.last = span.last
-        size += span.length
+        size &+= span.length
     }
 
     /// Returns `span` to wherever `range` took it from.
@@ -141,7 +141,7 @@ extension Device {
                 if let tail = Span(start: last.start + keep, last: last.last) {
                     giveBack(tail, of: last, in: region)
                     last.span.last = tail.start - 1
-                    size -= tail.length
+                    size &-= tail.length
                 }
                 toShrink = 0
             }
@@ -153,10 +153,10 @@ extension Device {
     func trimLastRange(in region: Region) {
         guard let last = ranges.popLast() else { return }
         giveBack(last.span, of: last, in: region)
-        size -= last.length
+        size &-= last.length
         last.isDeleted = true
         if let extent = last.extent {
-            extent.rangeRefs -= 1
+            extent.rangeRefs &-= 1
             region.dropReference(extent)
         }
     }
@@ -171,9 +171,9 @@ extension Device {
         for range in ranges {
             if let extent = range.extent, extents.contains(where: { $0 === extent }) {
                 region.give(range.span, to: extent)
-                extent.rangeRefs -= 1
+                extent.rangeRefs &-= 1
                 range.isDeleted = true
-                lostBytes += range.length
+                lostBytes &+= range.length
                 lost.append(ExtentRecord(ExtentOffer(offset: range.start &- region.start, length: range.length,
                                                      tag: extent.tag, sequence: extent.sequence),
                                          reason: "\(name) lost mapping\(range.index)"))
@@ -186,7 +186,7 @@ extension Device {
         for (i, range) in kept.enumerated() {
             range.index = i
             range.pageOffset = offset / DeviceRange.pageSize
-            offset += range.length
+            offset &+= range.length
         }
         ranges = kept
         size = offset

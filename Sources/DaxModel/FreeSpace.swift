@@ -57,7 +57,7 @@ struct FreeSpace: Sendable {
         case (nil, nil):
             holes.remove(at: i)
         }
-        total -= span.length
+        total &-= span.length
         return true
     }
 
@@ -85,7 +85,7 @@ struct FreeSpace: Sendable {
         case (false, false):
             holes.insert(span, at: next)
         }
-        total += span.length
+        total &+= span.length
         return true
     }
 }

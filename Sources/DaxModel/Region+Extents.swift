@@ -118,7 +118,7 @@ extension Region {
         for offer in offers where !offer.tag.isUntagged { byTag[offer.tag, default: []].append(offer.sequence) }
         for (i, offer) in offers.enumerated() where !offer.tag.isUntagged {
             let seqs = byTag[offer.tag] ?? []
-            if seqs.sorted() != (0..<UInt32(seqs.count)).map({ $0 }) {
+            if seqs.sorted() != (0..<UInt32(clamping: seqs.count)).map({ $0 }) {
                 results[i] = .reject(.invalidArgument, "sequence numbers of tag \(offer.tag.uuidString) are not 0..\(seqs.count - 1)")
             }
         }
@@ -140,11 +140,11 @@ extension Region {
         guard let span = Span(start: start &+ offer.offset, length: offer.length) else { return }
         let extent = Extent(id: sparse.ids.allocate(), span: span, tag: offer.tag, sequence: offer.sequence,
                             sequenced: sequenced, order: sparse.nextOrder, region: self)
-        sparse.nextOrder += 1
+        sparse.nextOrder &+= 1
         sparse.byOrder.append(extent)
         sparse.byAddress.insert(extent, at: sparse.indexByAddress(span.start))
         sparse.pools[offer.tag, default: TagPool()].add(extent)
-        sparse.available += span.length
+        sparse.available &+= span.length
         model?.countTag(offer.tag, 1)
     }
 
@@ -166,7 +166,7 @@ extension Region {
     private func refile(_ extent: Extent, oldFree: UInt64) {
         let counted = extent.state == .accepted
         sparse.pools[extent.tag]?.refresh(extent, oldFree: oldFree, wasCounted: counted)
-        if counted { sparse.available = sparse.available - oldFree + extent.free.total }
+        if counted { sparse.available = sparse.available &- oldFree &+ extent.free.total }
     }
 
     /// A reference on `extent` went away: complete a pending release.
@@ -180,7 +180,7 @@ extension Region {
     @discardableResult
     func complete(_ extent: Extent, requestId: UInt64, kind: DaxEvent.Kind) -> DaxEvent {
         let counted = extent.state == .accepted
-        if counted { sparse.available -= extent.free.total }
+        if counted { sparse.available &-= extent.free.total }
         sparse.pools[extent.tag]?.remove(extent, wasCounted: counted)
         if sparse.pools[extent.tag]?.isEmpty == true { sparse.pools[extent.tag] = nil }
         let i = sparse.indexByOrder(extent.order)

@@ -70,7 +70,7 @@ extension Region {
     }
 
     private func markReleasing(_ extent: Extent) {
-        sparse.available -= extent.free.total
+        sparse.available &-= extent.free.total
         let before = extent.free.total
         extent.state = .releasing
         sparse.pools[extent.tag]?.refresh(extent, oldFree: before, wasCounted: true)

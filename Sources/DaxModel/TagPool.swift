@@ -19,15 +19,15 @@ struct TagPool: Sendable {
         if i < members.count, members[i] === extent { members.remove(at: i) }
         let j = Self.position(of: extent.order, in: open)
         if j < open.count, open[j] === extent { open.remove(at: j) }
-        if wasCounted { free -= extent.free.total }
+        if wasCounted { free &-= extent.free.total }
     }
 
     /// Re-files `extent` after its free space or state changed. `oldFree`
     /// is what `free` counted for it before; `wasCounted` whether it did.
     mutating func refresh(_ extent: Extent, oldFree: UInt64, wasCounted: Bool) {
-        if wasCounted { free -= oldFree }
+        if wasCounted { free &-= oldFree }
         let counted = extent.state == .accepted
-        if counted { free += extent.free.total }
+        if counted { free &+= extent.free.total }
         let shouldBeOpen = counted && extent.free.total > 0
         let j = Self.position(of: extent.order, in: open)
         let isOpen = j < open.count && open[j] === extent
