@@ -81,6 +81,9 @@ extern "C" {
 #define DAXM_REGION_UNBOUND 0x2u /* a full daxR.0 starts unbound; otherwise
                                     it starts bound to device_dax, as after
                                     boot                                   */
+#define DAXM_REGION_NO_SANITIZE 0x8u /* released sparse capacity keeps
+                                    its bytes (default: discarded, reads
+                                    back as zeros)                         */
 #define DAXM_REGION_REVOKE  0x4u /* sparse: a forced release removes the
                                     extents at once and drops the device
                                     ranges inside them; otherwise forced
@@ -93,6 +96,7 @@ struct daxm_region;
 struct daxm_dev;
 struct daxm_mapping;
 struct daxm_extent;
+struct daxm_view;
 
 /*
  * struct daxm_region_spec - what a producer (hmem, CXL, pmem) knows about a
@@ -772,6 +776,62 @@ int daxm_ctx_get_nr_events(struct daxm_ctx *ctx);
 
 /* daxm_event_free - free an event from daxm_ctx_next_event(); NULL ok. */
 void daxm_event_free(struct daxm_event *event);
+
+/* ------------------------------------------------------------------ */
+/* Views: mapping a device's memory                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each region has backing memory. By default it is emulated: one memfd
+ * per region, as large as the region, where only touched pages cost
+ * memory. A device whose path was set with daxm_dev_set_path() maps that
+ * character device instead (a real /dev/daxR.N).
+ *
+ * A view is one contiguous mapping of a whole device, page offset 0 to
+ * its size, aligned to the device's align. Emulated views map each range
+ * MAP_SHARED|MAP_FIXED at its page offset inside one reserved window, so
+ * two views of a device see the same bytes, and bytes written through a
+ * device land at the region offsets of its ranges. While a device has a
+ * view it is held like a bound device: resize, align, mapping, tag change,
+ * claim and delete answer -EBUSY. Released sparse capacity is sanitized
+ * (its pages are discarded) so it reads back as zeros (see
+ * DAXM_REGION_NO_SANITIZE). To place a view's pages on a NUMA node, use
+ * libnuma on its address (numa_tonode_memory(), or mbind() from
+ * <numaif.h>); the region's node is daxm_region_get_target_node().
+ */
+
+/*
+ * daxm_dev_map - map the device.
+ * @prot: PROT_READ and/or PROT_WRITE (<sys/mman.h>); other bits -EINVAL.
+ * @view: out; receives the view, owned by the caller until
+ *        daxm_view_unmap().
+ * Returns 0, or -ENXIO (size 0), -EINVAL (bad @prot, NULL), -ENODEV,
+ * -ENOMEM, or the errno of open(2)/mmap(2) for a real device (a device
+ * refuses MAP_PRIVATE and lengths not a multiple of its align: -EINVAL).
+ */
+int daxm_dev_map(struct daxm_dev *dev, int prot, struct daxm_view **view);
+
+/*
+ * daxm_dev_set_path - back the device with a real character device
+ * (e.g. "/dev/dax0.1"), which later views open and mmap; NULL returns to
+ * emulated memory. Returns 0, or -EBUSY (the device has a view), -EINVAL
+ * (path longer than 4095 bytes), -ENODEV.
+ */
+int daxm_dev_set_path(struct daxm_dev *dev, const char *path);
+
+/* daxm_view_get_addr / _size - start and length of the mapping; NULL / 0
+ * for NULL. */
+void *daxm_view_get_addr(struct daxm_view *view);
+uint64_t daxm_view_get_size(struct daxm_view *view);
+
+/* daxm_view_get_dev - the mapped device (NULL once the context is gone). */
+struct daxm_dev *daxm_view_get_dev(struct daxm_view *view);
+
+/*
+ * daxm_view_unmap - unmap the view and free it; the device is no longer
+ * held by it. NULL is a no-op returning -EINVAL. Returns 0.
+ */
+int daxm_view_unmap(struct daxm_view *view);
 
 /* ------------------------------------------------------------------ */
 /* Iteration                                                           */

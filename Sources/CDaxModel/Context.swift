@@ -40,6 +40,9 @@ final class Context: @unchecked Sendable {
     var logFn: daxm_log_fn?
     var priority: Int32 = Priority.err
     var userdata: UnsafeMutableRawPointer?
+    /// Emulated memory per region id (backing files), and live views.
+    var backings: [Int: Int32] = [:]
+    var views: [ObjectIdentifier: View] = [:]
     /// Messages produced under the lock, logged once it is released.
     var pendingLog: [(Int32, String)] = []
 
@@ -48,7 +51,10 @@ final class Context: @unchecked Sendable {
         if let env = sys_getenv("DAXM_LOG") { priority = Context.parsePriority(env) ?? priority }
     }
 
-    deinit { model.tearDown() }
+    deinit {
+        model.tearDown()
+        for fd in backings.values { sys_close(fd) }  // live views keep their pages
+    }
 
     /// The last C reference is gone: tear the model down now.
     func close() {

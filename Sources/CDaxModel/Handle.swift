@@ -96,6 +96,7 @@ func with<Object: Handle, T>(
                 throw DaxErrorBox(.noDevice, "\(object.label) was deleted", priority: Priority.err)
             }
             defer {
+                context.afterCall()
                 broken = context.model.verifyAfterCall("\(function) on \(object.label)")
                 notes = context.pendingLog
                 context.pendingLog = []
@@ -123,6 +124,7 @@ func withContext<T>(
     do {
         return try context.lock.withLock { () throws(DaxErrorBox) -> T in
             defer {
+                context.afterCall()
                 broken = context.model.verifyAfterCall("\(function)")
                 notes = context.pendingLog
                 context.pendingLog = []

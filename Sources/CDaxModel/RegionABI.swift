@@ -25,7 +25,7 @@ private func regionSpec(from c: daxm_region_spec) throws(DaxErrorBox) -> RegionS
     guard let profile = KernelProfile(rawValue: Int32(bitPattern: c.profile)) else {
         throw DaxErrorBox(.invalidArgument, "region spec: unknown profile \(c.profile)")
     }
-    let known = UInt32(DAXM_REGION_IDLE | DAXM_REGION_UNBOUND | DAXM_REGION_REVOKE)
+    let known = UInt32(DAXM_REGION_IDLE | DAXM_REGION_UNBOUND | DAXM_REGION_REVOKE | DAXM_REGION_NO_SANITIZE)
     guard c.flags & ~known == 0 else {
         throw DaxErrorBox(.invalidArgument, "region spec: unknown flags 0x\(String(c.flags & ~known, radix: 16))")
     }
@@ -41,6 +41,7 @@ private func regionSpec(from c: daxm_region_spec) throws(DaxErrorBox) -> RegionS
     spec.idle = c.flags & UInt32(DAXM_REGION_IDLE) != 0
     spec.unbound = c.flags & UInt32(DAXM_REGION_UNBOUND) != 0
     spec.revokeOnForcedRelease = c.flags & UInt32(DAXM_REGION_REVOKE) != 0
+    spec.sanitizeOnRelease = c.flags & UInt32(DAXM_REGION_NO_SANITIZE) == 0
     spec.maxExtentsPerGroup = Int(c.max_extents_per_group)
     spec.maxExtents = Int(c.max_extents)
     return spec

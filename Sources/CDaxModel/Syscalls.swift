@@ -1,3 +1,5 @@
+import DaxModel
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -81,3 +83,108 @@ func sys_bytes(_ s: UnsafePointer<CChar>, limit: Int = 4096) -> [UInt8] {
     let n = strnlen(s, limit)
     return UnsafeRawBufferPointer(start: s, count: n).map { $0 }
 }
+
+// MARK: memory: memfd backing, mappings, hole punching
+
+/// A sparse, anonymous shared-memory file of `size` bytes for a region's
+/// emulated memory: POSIX shm (tmpfs), unlinked at once, or an unlinked
+/// temporary file when /dev/shm is missing. (memfd_create and fallocate
+/// need _GNU_SOURCE, which Swift's Glibc module does not define.)
+func sys_backing_file(name: String, size: UInt64) -> Result<Int32, DaxErrno> {
+    guard let length = off_t(exactly: size) else { return .failure(.noMemory) }
+    var fd: Int32 = -1
+    for attempt in 0..<16 {
+        let shmName = "/\(name)-\(getpid())-\(attempt)"
+        fd = shmName.withCString { shm_open($0, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+        if fd >= 0 {
+            _ = shmName.withCString { shm_unlink($0) }
+            break
+        }
+        if errno != EEXIST { break }
+    }
+    if fd < 0 {
+        var template = Array("/tmp/daxmodel-XXXXXX".utf8CString)
+        fd = template.withUnsafeMutableBufferPointer { buf in
+            guard let base = buf.baseAddress else { return -1 }
+            let f = mkstemp(base)
+            if f >= 0 { unlink(base) }
+            return f
+        }
+    }
+    guard fd >= 0 else { return .failure(DaxErrno(rawValue: errno)) }
+    guard ftruncate(fd, length) == 0 else {
+        let e = errno
+        close(fd)
+        return .failure(DaxErrno(rawValue: e))
+    }
+    return .success(fd)
+}
+
+func sys_close(_ fd: Int32) { _ = close(fd) }
+
+func sys_open(_ path: String, writable: Bool) -> Result<Int32, DaxErrno> {
+    let fd = path.withCString { open($0, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC) }
+    return fd >= 0 ? .success(fd) : .failure(DaxErrno(rawValue: errno))
+}
+
+/// Reserves `length` bytes of address space aligned to `align` (a power of
+/// two), inaccessible until ranges are mapped over it.
+func sys_reserve(length: Int, align: Int) -> Result<UnsafeMutableRawPointer, DaxErrno> {
+    let (total, overflow) = length.addingReportingOverflow(align)
+    guard !overflow else { return .failure(.noMemory) }
+    guard let base = mmap(nil, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+          base != MAP_FAILED else { return .failure(DaxErrno(rawValue: errno)) }
+    let start = UInt(bitPattern: base)
+    let aligned = (start &+ UInt(align) &- 1) & ~(UInt(align) &- 1)
+    let head = Int(aligned &- start)
+    if head > 0 { munmap(base, head) }
+    let tail = total - head - length
+    if tail > 0, let end = UnsafeMutableRawPointer(bitPattern: aligned &+ UInt(length)) { munmap(end, tail) }
+    guard let window = UnsafeMutableRawPointer(bitPattern: aligned) else { return .failure(.noMemory) }
+    return .success(window)
+}
+
+/// Maps `length` bytes of `fd` at `offset` over `at` (MAP_SHARED|MAP_FIXED).
+func sys_map_fixed(at: UnsafeMutableRawPointer, length: Int, prot: Int32, fd: Int32, offset: UInt64) -> DaxErrno? {
+    guard let off = off_t(exactly: offset) else { return .noMemory }
+    let p = mmap(at, length, prot, MAP_SHARED | MAP_FIXED, fd, off)
+    return p == MAP_FAILED ? DaxErrno(rawValue: errno) : nil
+}
+
+/// Maps `length` bytes of `fd` from offset 0 at an address aligned to
+/// `align`: the way a DAX character device must be mapped.
+func sys_map_device(fd: Int32, length: Int, align: Int, prot: Int32) -> Result<UnsafeMutableRawPointer, DaxErrno> {
+    switch sys_reserve(length: length, align: align) {
+    case .failure(let e): return .failure(e)
+    case .success(let window):
+        if let e = sys_map_fixed(at: window, length: length, prot: prot, fd: fd, offset: 0) {
+            munmap(window, length)
+            return .failure(e)
+        }
+        return .success(window)
+    }
+}
+
+/// Replaces a mapping with inaccessible memory: accesses then fault.
+func sys_revoke(_ at: UnsafeMutableRawPointer, length: Int) {
+    _ = mmap(at, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0)
+}
+
+func sys_unmap(_ at: UnsafeMutableRawPointer, length: Int) { _ = munmap(at, length) }
+
+/// Asks for transparent huge pages where the system allows them; failure
+/// is harmless (the mapping keeps small pages).
+func sys_advise_huge(_ at: UnsafeMutableRawPointer, length: Int) { _ = madvise(at, length, MADV_HUGEPAGE) }
+
+/// Discards the bytes of [offset, offset+length) of a backing file: they
+/// read back as zeros (MADV_REMOVE punches the hole through a temporary
+/// shared mapping).
+func sys_punch_hole(fd: Int32, offset: UInt64, length: UInt64) {
+    guard let off = off_t(exactly: offset), let len = Int(exactly: length), len > 0 else { return }
+    guard let p = mmap(nil, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off), p != MAP_FAILED else { return }
+    _ = madvise(p, len, MADV_REMOVE)
+    munmap(p, len)
+}
+
+let sys_prot_read = PROT_READ
+let sys_prot_write = PROT_WRITE

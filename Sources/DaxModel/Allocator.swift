@@ -21,6 +21,7 @@ extension Device {
         guard !isBound else {
             throw DaxError(.busy, "\(name): device is enabled; disable it before resizing")
         }
+        guard views == 0 else { throw DaxError(.busy, "\(name): device is mapped; unmap its views before resizing") }
         if newSize == size { return }
         if newSize < size {
             shrink(to: newSize)
@@ -213,6 +214,7 @@ extension Device {
         case .dynamic:
             break
         }
+        guard views == 0 else { throw DaxError(.busy, "\(name): device is mapped; unmap its views first") }
         let length = last &- start &+ 1
         guard isAligned(length) else {
             if region.profile.refusesUnalignedMapping {
@@ -244,6 +246,7 @@ extension Device {
             throw DaxError(.invalidArgument, "\(name): align \(value) is not 4096, 2097152 or 1073741824")
         }
         guard !isBound else { throw DaxError(.busy, "\(name): device is enabled; disable it before changing align") }
+        guard views == 0 else { throw DaxError(.busy, "\(name): device is mapped; unmap its views first") }
         let g = max(value, Region.compatAlign)
         if let bad = ranges.first(where: { $0.length % g != 0 }) {
             throw DaxError(.invalidArgument,

@@ -12,6 +12,7 @@ extension Device {
             throw DaxError(.notSupported, "\(name): tags exist only on sparse regions")
         }
         if newTag == tag { return }
+        guard views == 0 else { throw DaxError(.busy, "\(name): device is mapped; unmap its views first") }
         guard size == 0 else {
             throw DaxError(.busy, "\(name): the tag cannot change while the device has size; resize it to 0 first")
         }
@@ -31,7 +32,7 @@ extension Device {
         guard region.kind == .sparse else {
             throw DaxError(.notSupported, "\(name): claiming a tag needs a sparse region")
         }
-        guard size == 0, !isBound else {
+        guard size == 0, !isBound, views == 0 else {
             throw DaxError(.busy, "\(name): only an unbound device of size 0 can claim a tag")
         }
         let members = region.sparse.pools[claimed]?.members ?? []

@@ -27,6 +27,11 @@ public final class Device: @unchecked Sendable {
     public internal(set) var lostBytes: UInt64 = 0
     /// Bound to the device_dax driver (enabled).
     public internal(set) var isBound = false
+    /// Process mappings (views) of this device; while any exist the device
+    /// is held like a bound one.
+    public var views = 0
+    /// A real character device backing this device's views, if set.
+    public var path: String?
     /// Set by delete, or when the model is torn down.
     public internal(set) var isDeleted = false
     /// References taken by embedders (the C ABI's `daxm_dev_ref`).

@@ -45,8 +45,8 @@ extension Region {
         guard device.id != 0 else {
             throw DaxError(.busy, "\(device.name): device id 0 is always kept; resize it to 0 instead")
         }
-        guard !device.isBound else {
-            throw DaxError(.busy, "\(device.name): device is enabled; disable it before deleting")
+        guard !device.isBound, device.views == 0 else {
+            throw DaxError(.busy, "\(device.name): device is enabled or mapped; disable and unmap it before deleting")
         }
         guard device.size == 0 else {
             throw DaxError(.busy, "\(device.name): device has size; resize it to 0 before deleting")

@@ -190,6 +190,7 @@ extension Region {
         sparse.ids.release(extent.id)
         model?.countTag(extent.tag, -1)
         extent.state = .released
+        if sanitizeOnRelease { releasedSpans.append(extent.span) }
         let event = DaxEvent(kind: kind, regionId: id, requestId: requestId, records: [record(extent)])
         model?.post(event)
         return event

@@ -23,6 +23,18 @@ public final class Region: @unchecked Sendable {
     /// References taken by embedders (the C ABI's `daxm_region_ref`).
     public let externalRefs = Atomic<Int>(0)
     public internal(set) var isDeleted = false
+    /// Released sparse capacity must be discarded by the memory layer.
+    public let sanitizeOnRelease: Bool
+    /// Spans released since the memory layer last asked (absolute
+    /// addresses); see `takeReleasedSpans`.
+    var releasedSpans: [Span] = []
+
+    /// The spans released since the last call, for the memory layer to
+    /// sanitize; empties the list.
+    public func takeReleasedSpans() -> [Span] {
+        defer { releasedSpans = [] }
+        return releasedSpans
+    }
 
     /// Free space of a dynamic region (empty for static and sparse ones:
     /// a sparse region's space lives in its extents).
@@ -50,6 +62,7 @@ public final class Region: @unchecked Sendable {
         sparse.maxPerGroup = spec.maxExtentsPerGroup
         sparse.maxExtents = spec.maxExtents
         sparse.revoke = spec.revokeOnForcedRelease
+        sanitizeOnRelease = spec.sanitizeOnRelease
     }
 
     public var start: UInt64 { span.start }

@@ -24,6 +24,8 @@ public struct RegionSpec: Sendable {
     /// Sparse regions: forced releases revoke extents at once (opt-in)
     /// instead of being logged and ignored.
     public var revokeOnForcedRelease = false
+    /// Released sparse capacity is discarded (reads back as zeros).
+    public var sanitizeOnRelease = true
 
     public init(start: UInt64 = 0, size: UInt64 = 0) {
         self.start = start
