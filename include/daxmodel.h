@@ -834,6 +834,33 @@ struct daxm_dev *daxm_view_get_dev(struct daxm_view *view);
 int daxm_view_unmap(struct daxm_view *view);
 
 /* ------------------------------------------------------------------ */
+/* Saved state                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * daxm_ctx_save - write the whole model (regions, extents with tags and
+ * states, devices with ranges, bound state and paths, the open group, the
+ * events not yet taken) to @path as a versioned JSON document. Saving is
+ * atomic: a temporary file in the same directory, fsync, rename, fsync of
+ * the directory; a process killed at any point leaves the old file or the
+ * new one. Views and log settings are not saved.
+ * Returns 0, or -EINVAL (NULL or empty @path), or the errno of the file
+ * operation that failed.
+ */
+int daxm_ctx_save(struct daxm_ctx *ctx, const char *path);
+
+/*
+ * daxm_ctx_load - create a context from a document written by
+ * daxm_ctx_save(). Every field is validated and the rebuilt model is
+ * checked whole; a damaged or hand-edited file is refused with -EINVAL and
+ * a daxm_last_error() message naming the bad field.
+ * @ctx: out; receives the new context (one reference), NULL on failure.
+ * Returns 0, or -EINVAL, -EFBIG (larger than 256 MiB), or the errno of
+ * opening or reading @path.
+ */
+int daxm_ctx_load(const char *path, struct daxm_ctx **ctx);
+
+/* ------------------------------------------------------------------ */
 /* Iteration                                                           */
 /* ------------------------------------------------------------------ */
 

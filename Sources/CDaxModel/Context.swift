@@ -33,7 +33,7 @@ struct DaxErrorBox: Error {
 /// answer -ENODEV even while other threads are inside calls, and then
 /// drops the Swift reference daxm_new took.
 final class Context: @unchecked Sendable {
-    let model = DaxBus()
+    let model: DaxBus
     let lock = Lock()
     let references = Atomic<Int>(1)
     // Guarded by `lock`.
@@ -46,7 +46,8 @@ final class Context: @unchecked Sendable {
     /// Messages produced under the lock, logged once it is released.
     var pendingLog: [(Int32, String)] = []
 
-    init() {
+    init(model: DaxBus = DaxBus()) {
+        self.model = model
         model.owner = self
         if let env = sys_getenv("DAXM_LOG") { priority = Context.parsePriority(env) ?? priority }
     }

@@ -188,3 +188,63 @@ func sys_punch_hole(fd: Int32, offset: UInt64, length: UInt64) {
 
 let sys_prot_read = PROT_READ
 let sys_prot_write = PROT_WRITE
+
+// MARK: state files
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory, fsync, rename over `path`, fsync of the directory. A process
+/// killed at any point leaves the old file or the new one, never a mix.
+func sys_write_atomically(_ bytes: [UInt8], to path: String) -> DaxErrno? {
+    let slash = path.lastIndex(of: "/")
+    let dir = slash.map { String(path[..<$0]) } ?? "."
+    let temp = "\(path).tmp-\(getpid())"
+    let fd = temp.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+    guard fd >= 0 else { return DaxErrno(rawValue: errno) }
+    var failure: DaxErrno?
+    bytes.withUnsafeBytes { buf in
+        var done = 0
+        while done < buf.count {
+            let n = write(fd, buf.baseAddress.map { $0 + done }, buf.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = DaxErrno(rawValue: errno)
+                return
+            }
+            done += n
+        }
+    }
+    if failure == nil, fsync(fd) != 0 { failure = DaxErrno(rawValue: errno) }
+    if close(fd) != 0, failure == nil { failure = DaxErrno(rawValue: errno) }
+    if failure == nil, temp.withCString({ t in path.withCString { rename(t, $0) } }) != 0 {
+        failure = DaxErrno(rawValue: errno)
+    }
+    if let failure {
+        _ = temp.withCString { unlink($0) }
+        return failure
+    }
+    let dfd = (dir.isEmpty ? "/" : dir).withCString { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+    if dfd >= 0 {
+        _ = fsync(dfd)
+        close(dfd)
+    }
+    return nil
+}
+
+/// Reads a whole file of at most `limit` bytes.
+func sys_read_file(_ path: String, limit: Int = 256 << 20) -> Result<[UInt8], DaxErrno> {
+    let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+    guard fd >= 0 else { return .failure(DaxErrno(rawValue: errno)) }
+    defer { close(fd) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return .failure(DaxErrno(rawValue: errno))
+        }
+        if n == 0 { return .success(out) }
+        out += chunk[0..<n]
+        if out.count > limit { return .failure(.fileTooLarge) }
+    }
+}

@@ -5,8 +5,8 @@
 public final class DaxBus: @unchecked Sendable {
     /// The embedder that owns this model (the C ABI's context), if any.
     public weak var owner: AnyObject?
-    private var regionsById: [Int: Region] = [:]
-    private var sortedIds: [Int] = []
+    var regionsById: [Int: Region] = [:]
+    var sortedIds: [Int] = []
     /// Names written to device_dax/new_id (the 6.12 profile's match list).
     var driverIds: Set<String> = []
     /// Events not yet drained, from `eventHead` on.

@@ -22,6 +22,8 @@ public struct DaxErrno: Error, RawRepresentable, Hashable, Sendable, CustomStrin
     public static let busy = DaxErrno(16)
     /// Kernel errno `EEXIST`: the id is already in use.
     public static let exists = DaxErrno(17)
+    /// Kernel errno `EFBIG`: a state file is larger than the library reads.
+    public static let fileTooLarge = DaxErrno(27)
     /// Kernel errno `ENODEV`: the object was deleted, or the driver has no such device.
     public static let noDevice = DaxErrno(19)
     /// Kernel errno `EINVAL`: unparsable or misaligned value.
@@ -50,6 +52,7 @@ public struct DaxErrno: Error, RawRepresentable, Hashable, Sendable, CustomStrin
         case 17: "EEXIST"
         case 19: "ENODEV"
         case 22: "EINVAL"
+        case 27: "EFBIG"
         case 28: "ENOSPC"
         case 34: "ERANGE"
         case 95: "EOPNOTSUPP"

@@ -249,7 +249,7 @@ void test_region_spec(void)
 		{ __LINE__, F_PROFILE, 0, F_NONE, 0, -EINVAL },
 		{ __LINE__, F_PROFILE, 3, F_NONE, 0, -EINVAL },
 		{ __LINE__, F_PROFILE, UINT32_MAX, F_NONE, 0, -EINVAL },
-		{ __LINE__, F_FLAGS, 0x8, F_NONE, 0, -EINVAL },
+		{ __LINE__, F_FLAGS, 0x10, F_NONE, 0, -EINVAL },
 		{ __LINE__, F_FLAGS, 0x80000000u, F_NONE, 0, -EINVAL },
 		{ __LINE__, F_SIZE, 0, F_NONE, 0, -EINVAL },
 		{ __LINE__, F_KIND, DAXM_REGION_SPARSE, F_MAX_GROUP, 0, -EINVAL },

@@ -138,5 +138,8 @@ void test_sparse_null(void);
 void test_sparse(void);
 void test_sparse_revoke(void);
 void test_threads(void);
+void test_state_roundtrip(void);
+void test_state_damaged(void);
+void test_state_kill(void);
 
 #endif /* DAXM_CTEST_H */

@@ -286,6 +286,9 @@ static const struct area {
 	{ "sparse", test_sparse },
 	{ "sparse_revoke", test_sparse_revoke },
 	{ "threads", test_threads },
+	{ "state_roundtrip", test_state_roundtrip },
+	{ "state_damaged", test_state_damaged },
+	{ "state_kill", test_state_kill },
 };
 
 /* Run one area in a child; one more failure if it died. */

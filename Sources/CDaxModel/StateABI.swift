@@ -1,0 +1,49 @@
+import DaxModel
+import DaxModelHeader
+
+// Saved state: the whole model as a versioned JSON document.
+
+@implementation @c public func daxm_ctx_save(_ ctx: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    withContext(ctx, fallback: errnoResult) { c throws(DaxErrorBox) in
+        guard let path else { throw DaxErrorBox(.invalidArgument, "daxm_ctx_save: path is NULL", priority: Priority.err) }
+        let file = String(decoding: sys_bytes(path), as: UTF8.self)
+        guard !file.isEmpty else { throw DaxErrorBox(.invalidArgument, "daxm_ctx_save: path is empty") }
+        let text = c.model.stateDocument().serialized()
+        if let e = sys_write_atomically(Array(text.utf8), to: file) {
+            throw DaxErrorBox(e, "\(file): cannot save the state (\(e.name))", priority: Priority.err)
+        }
+        return 0
+    }
+}
+
+@implementation @c public func daxm_ctx_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let path, let out else {
+        reportUnlogged(.invalidArgument, "daxm_ctx_load: NULL argument")
+        return errnoResult(.invalidArgument)
+    }
+    out.pointee = nil
+    let file = String(decoding: sys_bytes(path), as: UTF8.self)
+    let bytes: [UInt8]
+    switch sys_read_file(file) {
+    case .success(let b): bytes = b
+    case .failure(let e):
+        reportUnlogged(e, "\(file): cannot read the state (\(e.name))")
+        return errnoResult(e)
+    }
+    let doc: JSONValue
+    switch JSONValue.parse(bytes) {
+    case .success(let d): doc = d
+    case .failure(let e):
+        reportUnlogged(.invalidArgument, "\(file): not a JSON state document (\(e))")
+        return errnoResult(.invalidArgument)
+    }
+    let bus: DaxBus
+    do {
+        bus = try DaxBus.restore(from: doc)
+    } catch {
+        reportUnlogged(error.errno, "\(file): \(error.message)")
+        return errnoResult(error.errno)
+    }
+    out.pointee = OpaquePointer(Unmanaged.passRetained(Context(model: bus)).toOpaque())
+    return 0
+}

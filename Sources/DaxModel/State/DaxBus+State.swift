@@ -1,0 +1,337 @@
+/// The whole model as a versioned JSON document (`daxm_ctx_save` /
+/// `daxm_ctx_load`): regions, extents with tags and states, devices with
+/// ranges, the open group, pending events. Loading validates every field,
+/// rebuilds the model through the same bookkeeping the allocator uses, and
+/// then checks all invariants; a damaged or hand-edited document is
+/// refused with EINVAL and a message naming the bad field.
+extension DaxBus {
+    public static let stateFormat = "libdaxmodel-state"
+    public static let stateVersion: UInt64 = 1
+
+    // MARK: saving
+
+    public func stateDocument() -> JSONValue {
+        .object([
+            ("format", .string(Self.stateFormat)),
+            ("version", .uint(Self.stateVersion)),
+            ("next_request_id", .uint(nextRequestId)),
+            ("driver_ids", .array(driverIds.sorted().map { .string($0) })),
+            ("regions", .array(regions.map { $0.stateDocument() })),
+            ("events", .array(events[eventHead...].map(Self.document(of:)))),
+        ])
+    }
+
+    static func document(of event: DaxEvent) -> JSONValue {
+        .object([
+            ("kind", .int(Int64(event.kind.rawValue))),
+            ("region", .int(Int64(event.regionId))),
+            ("request", .uint(event.requestId)),
+            ("device", event.device.map { .string($0) } ?? .null),
+            ("records", .array(event.records.map { r in
+                .object([
+                    ("offset", .uint(r.offset)), ("length", .uint(r.length)),
+                    ("tag", .string(r.tag.uuidString)), ("sequence", .uint(UInt64(r.sequence))),
+                    ("result", .int(Int64(r.result?.rawValue ?? 0))), ("reason", .string(r.reason)),
+                ])
+            })),
+        ])
+    }
+
+    // MARK: loading
+
+    /// Builds a model from a state document.
+    /// - Throws: EINVAL naming the first bad field.
+    public static func restore(from doc: JSONValue) throws(DaxError) -> DaxBus {
+        var r = StateReader(path: "")
+        guard try r.string(doc, "format") == stateFormat else { throw r.bad("format", "is not \(stateFormat)") }
+        guard try r.uint(doc, "version") == stateVersion else { throw r.bad("version", "is not \(stateVersion)") }
+        let bus = DaxBus()
+        bus.nextRequestId = try r.uint(doc, "next_request_id")
+        for (i, id) in try r.array(doc, "driver_ids").enumerated() {
+            guard case .string(let s) = id, SysfsName.parseDevice(Substring(s)) != nil else {
+                throw r.bad("driver_ids[\(i)]", "is not a device name")
+            }
+            bus.driverIds.insert(s)
+        }
+        for (i, item) in try r.array(doc, "regions").enumerated() {
+            var sub = StateReader(path: "regions[\(i)]")
+            try Region.restore(item, into: bus, reader: &sub)
+        }
+        var tagsSeen: [DaxTag: Int] = [:]
+        for region in bus.regions {
+            for e in region.extents where !e.tag.isUntagged { tagsSeen[e.tag, default: 0] += 1 }
+        }
+        for (tag, regionsWith) in tagsSeen {
+            let owners = bus.regions.filter { $0.sparse.pools[tag] != nil }.count
+            if owners > 1 { throw r.bad("regions", "tag \(tag.uuidString) appears in \(owners) regions (\(regionsWith) extents)") }
+        }
+        for (i, item) in try r.array(doc, "events").enumerated() {
+            var sub = StateReader(path: "events[\(i)]")
+            bus.events.append(try sub.event(item))
+        }
+        let problems = bus.checkInvariants()
+        if let first = problems.first { throw DaxError(.invalidArgument, "state is inconsistent: \(first)") }
+        return bus
+    }
+}
+
+extension Region {
+    func stateDocument() -> JSONValue {
+        let kindName = switch kind { case .staticRegion: "static"; case .dynamic: "dynamic"; case .sparse: "sparse" }
+        return .object([
+            ("id", .int(Int64(id))), ("kind", .string(kindName)),
+            ("profile", .string(profile == .linux6_1 ? "6.1" : "6.12")),
+            ("start", .uint(start)), ("size", .uint(size)), ("align", .uint(align)),
+            ("target_node", .int(Int64(targetNode))), ("numa_node", .int(Int64(numaNode))),
+            ("max_extents_per_group", .uint(UInt64(sparse.maxPerGroup))), ("max_extents", .uint(UInt64(sparse.maxExtents))),
+            ("revoke", .bool(sparse.revoke)), ("sanitize", .bool(sanitizeOnRelease)),
+            ("seed", seed.map { .string($0.name) } ?? .null), ("youngest", youngest.map { .string($0.name) } ?? .null),
+            ("extents", .array(extents.map { e in
+                .object([
+                    ("id", .int(Int64(e.id))), ("order", .uint(e.order)), ("offset", .uint(e.offset)),
+                    ("length", .uint(e.length)), ("tag", .string(e.tag.uuidString)),
+                    ("sequence", .uint(UInt64(e.sequence))), ("sequenced", .bool(e.sequenced)),
+                    ("state", .string(e.state.name)), ("pins", .int(Int64(e.pins))),
+                ])
+            })),
+            ("staged", .array(sparse.staged.map { o in
+                .object([("offset", .uint(o.offset)), ("length", .uint(o.length)),
+                         ("tag", .string(o.tag.uuidString)), ("sequence", .uint(UInt64(o.sequence)))])
+            })),
+            ("staged_shareable", .bool(sparse.stagedShareable)),
+            ("devices", .array(devices.map { d in
+                .object([
+                    ("id", .int(Int64(d.id))), ("align", .uint(d.align)), ("bound", .bool(d.isBound)),
+                    ("tag", d.tag.map { .string($0.isUntagged ? "untagged" : $0.uuidString) } ?? .null),
+                    ("lost_bytes", .uint(d.lostBytes)), ("path", d.path.map { .string($0) } ?? .null),
+                    ("ranges", .array(d.ranges.map { r in
+                        .object([("start", .uint(r.start)), ("end", .uint(r.last)),
+                                 ("extent", r.extent.map { .int(Int64($0.id)) } ?? .null)])
+                    })),
+                ])
+            })),
+        ])
+    }
+
+    static func restore(_ doc: JSONValue, into bus: DaxBus, reader r: inout StateReader) throws(DaxError) {
+        var spec = RegionSpec(start: try r.uint(doc, "start"), size: try r.uint(doc, "size"))
+        let id = try r.int(doc, "id", 0...Int(Int32.max))
+        spec.id = id
+        switch try r.string(doc, "kind") {
+        case "static": spec.kind = .staticRegion
+        case "dynamic": spec.kind = .dynamic
+        case "sparse": spec.kind = .sparse
+        default: throw r.bad("kind", "is not static, dynamic or sparse")
+        }
+        switch try r.string(doc, "profile") {
+        case "6.1": spec.profile = .linux6_1
+        case "6.12": spec.profile = .linux6_12
+        default: throw r.bad("profile", "is not 6.1 or 6.12")
+        }
+        spec.align = try r.uint(doc, "align")
+        spec.targetNode = try r.int(doc, "target_node", -1...Int(Int32.max))
+        spec.numaNode = try r.int(doc, "numa_node", -1...Int(Int32.max))
+        spec.maxExtentsPerGroup = try r.int(doc, "max_extents_per_group", 1...(1 << 24))
+        spec.maxExtents = try r.int(doc, "max_extents", 1...(1 << 30))
+        spec.revokeOnForcedRelease = try r.bool(doc, "revoke")
+        spec.sanitizeOnRelease = try r.bool(doc, "sanitize")
+        guard Region.validAligns.contains(spec.align) else { throw r.bad("align", "is not 4096, 2097152 or 1073741824") }
+        guard spec.size > 0, spec.size % spec.align == 0, spec.start % spec.align == 0,
+              let span = Span(start: spec.start, length: spec.size) else { throw r.bad("size", "and start do not make a valid region") }
+        guard bus.regionsById[id] == nil else { throw r.bad("id", "\(id) is used twice") }
+        if let other = bus.regions.first(where: { $0.span.start <= span.last && span.start <= $0.span.last }) {
+            throw r.bad("start", "overlaps \(other.name)")
+        }
+        let region = Region(id: id, spec: spec, span: span, model: bus)
+        bus.regionsById[id] = region
+        bus.sortedIds.insert(id, at: bus.sortedIds.firstIndex { $0 > id } ?? bus.sortedIds.count)
+
+        var releasing: [Extent] = []
+        for (i, item) in try r.array(doc, "extents").enumerated() {
+            var sub = r.nested("extents[\(i)]")
+            guard spec.kind == .sparse else { throw sub.bad("", "only sparse regions have extents") }
+            let e = try region.restoreExtent(item, reader: &sub)
+            if try sub.string(item, "state") == "releasing" { releasing.append(e) }
+        }
+        for (i, item) in try r.array(doc, "staged").enumerated() {
+            var sub = r.nested("staged[\(i)]")
+            guard spec.kind == .sparse else { throw sub.bad("", "only sparse regions stage extents") }
+            let offer = ExtentOffer(offset: try sub.uint(item, "offset"), length: try sub.uint(item, "length"),
+                                    tag: try sub.tag(item, "tag"), sequence: UInt32(try sub.int(item, "sequence", 0...0xFFFF)))
+            region.sparse.staged.append(offer)
+        }
+        region.sparse.stagedShareable = try r.bool(doc, "staged_shareable")
+        for (i, item) in try r.array(doc, "devices").enumerated() {
+            var sub = r.nested("devices[\(i)]")
+            try region.restoreDevice(item, reader: &sub)
+        }
+        for e in releasing {
+            guard e.refcount > 0 else { throw r.bad("extents", "\(e.name) is releasing with no reference left") }
+            region.sparse.available &-= e.free.total
+            let before = e.free.total
+            e.state = .releasing
+            region.sparse.pools[e.tag]?.refresh(e, oldFree: before, wasCounted: true)
+        }
+        for key in ["seed", "youngest"] {
+            guard let v = doc[key] else { throw r.bad(key, "is missing") }
+            if case .null = v { continue }
+            guard case .string(let name) = v, let (rid, n) = SysfsName.parseDevice(Substring(name)), rid == id,
+                  let device = region.device(id: n) else { throw r.bad(key, "does not name a device of this region") }
+            if key == "seed" { region.seed = device } else { region.youngest = device }
+        }
+        if spec.kind == .staticRegion, region.devices.count != 1 { throw r.bad("devices", "a static region has exactly one device") }
+    }
+
+    private func restoreExtent(_ item: JSONValue, reader r: inout StateReader) throws(DaxError) -> Extent {
+        let eid = try r.int(item, "id", 0...Int(Int32.max))
+        let offset = try r.uint(item, "offset"), length = try r.uint(item, "length")
+        guard length > 0, offset % Region.compatAlign == 0, length % Region.compatAlign == 0,
+              offset < size, length <= size - offset, let span = Span(start: start &+ offset, length: length) else {
+            throw r.bad("offset", "and length do not make a 2 MiB aligned extent inside the region")
+        }
+        guard sparse.touching(span).isEmpty else { throw r.bad("offset", "overlaps another extent") }
+        let order = try r.uint(item, "order")
+        if let last = sparse.byOrder.last, last.order >= order { throw r.bad("order", "is not ascending") }
+        guard sparse.ids.claim(eid) else { throw r.bad("id", "\(eid) is used twice") }
+        let state = try r.string(item, "state")
+        guard state == "accepted" || state == "releasing" else { throw r.bad("state", "is not accepted or releasing") }
+        let tag = try r.tag(item, "tag")
+        let extent = Extent(id: eid, span: span, tag: tag, sequence: UInt32(try r.int(item, "sequence", 0...0xFFFF)),
+                            sequenced: try r.bool(item, "sequenced"), order: order, region: self)
+        extent.pins = try r.int(item, "pins", 0...Int(Int32.max))
+        sparse.nextOrder = order &+ 1
+        sparse.byOrder.append(extent)
+        sparse.byAddress.insert(extent, at: sparse.indexByAddress(span.start))
+        sparse.pools[tag, default: TagPool()].add(extent)
+        sparse.available &+= span.length
+        model?.countTag(tag, 1)
+        return extent
+    }
+
+    private func restoreDevice(_ item: JSONValue, reader r: inout StateReader) throws(DaxError) {
+        let did = try r.int(item, "id", 0...Int(Int32.max))
+        guard ids.claim(did) else { throw r.bad("id", "\(did) is used twice") }
+        let device = Device(id: did, region: self)
+        insert(device)
+        let align = try r.uint(item, "align")
+        guard Region.validAligns.contains(align) else { throw r.bad("align", "is not 4096, 2097152 or 1073741824") }
+        device.align = align
+        if let t = item["tag"], t != .null {
+            guard kind == .sparse else { throw r.bad("tag", "only sparse-region devices have a tag") }
+            device.tag = try r.tag(item, "tag")
+        }
+        if let p = item["path"], p != .null {
+            guard case .string(let s) = p, !s.isEmpty, s.utf8.count < 4096 else { throw r.bad("path", "is not a path") }
+            device.path = s
+        }
+        device.lostBytes = try r.uint(item, "lost_bytes")
+        for (i, rangeDoc) in try r.array(item, "ranges").enumerated() {
+            var sub = r.nested("ranges[\(i)]")
+            guard let span = Span(start: try sub.uint(rangeDoc, "start"), last: try sub.uint(rangeDoc, "end")),
+                  self.span.contains(span) else { throw sub.bad("end", "does not make a range inside the region") }
+            var extent: Extent?
+            if kind == .sparse {
+                let eid = try sub.int(rangeDoc, "extent", 0...Int(Int32.max))
+                guard let e = sparse.byOrder.first(where: { $0.id == eid }), e.span.contains(span) else {
+                    throw sub.bad("extent", "does not name an extent holding the range")
+                }
+                extent = e
+            } else if let e = rangeDoc["extent"], e != .null {
+                throw sub.bad("extent", "only sparse regions have extents")
+            }
+            let ok: Bool
+            if kind == .staticRegion {
+                // The static region's free space is the full span until its one device takes it.
+                ok = device.allocRange(span, in: self)
+            } else {
+                ok = device.allocRange(span, in: self, extent: extent)
+            }
+            guard ok else { throw sub.bad("start", "overlaps another range") }
+        }
+        let bound = try r.bool(item, "bound")
+        guard !bound || device.size > 0 else { throw r.bad("bound", "a device of size 0 cannot be bound") }
+        device.isBound = bound
+        if kind == .staticRegion, free.total != 0 { throw r.bad("ranges", "a static region's device covers the whole region") }
+    }
+}
+
+/// Reads typed fields, naming the path of the first bad one.
+struct StateReader {
+    var path: String
+
+    func nested(_ component: String) -> StateReader {
+        StateReader(path: path.isEmpty ? component : "\(path).\(component)")
+    }
+
+    func bad(_ field: String, _ why: String) -> DaxError {
+        let name = field.isEmpty ? path : (path.isEmpty ? field : "\(path).\(field)")
+        return DaxError(.invalidArgument, "state field \(name) \(why)")
+    }
+
+    func field(_ doc: JSONValue, _ key: String) throws(DaxError) -> JSONValue {
+        guard let v = doc[key] else { throw bad(key, "is missing") }
+        return v
+    }
+
+    func uint(_ doc: JSONValue, _ key: String) throws(DaxError) -> UInt64 {
+        switch try field(doc, key) {
+        case .uint(let v): return v
+        case .int(let v) where v >= 0: return UInt64(v)
+        default: throw bad(key, "is not a non-negative integer")
+        }
+    }
+
+    func int(_ doc: JSONValue, _ key: String, _ range: ClosedRange<Int>) throws(DaxError) -> Int {
+        let v: Int?
+        switch try field(doc, key) {
+        case .uint(let u): v = Int(exactly: u)
+        case .int(let i): v = Int(exactly: i)
+        default: v = nil
+        }
+        guard let v, range.contains(v) else { throw bad(key, "is not an integer in \(range.lowerBound)...\(range.upperBound)") }
+        return v
+    }
+
+    func bool(_ doc: JSONValue, _ key: String) throws(DaxError) -> Bool {
+        guard case .bool(let b) = try field(doc, key) else { throw bad(key, "is not true or false") }
+        return b
+    }
+
+    func string(_ doc: JSONValue, _ key: String) throws(DaxError) -> String {
+        guard case .string(let s) = try field(doc, key) else { throw bad(key, "is not a string") }
+        return s
+    }
+
+    func array(_ doc: JSONValue, _ key: String) throws(DaxError) -> [JSONValue] {
+        guard case .array(let a) = try field(doc, key) else { throw bad(key, "is not an array") }
+        return a
+    }
+
+    func tag(_ doc: JSONValue, _ key: String) throws(DaxError) -> DaxTag {
+        let s = try string(doc, key)
+        if s == "untagged" { return .untagged }
+        guard let t = DaxTag(uuidString: s) else { throw bad(key, "is not a UUID") }
+        return t
+    }
+
+    mutating func event(_ doc: JSONValue) throws(DaxError) -> DaxEvent {
+        guard let kind = DaxEvent.Kind(rawValue: Int32(try int(doc, "kind", 1...6))) else { throw bad("kind", "is unknown") }
+        var records: [ExtentRecord] = []
+        for (i, item) in try array(doc, "records").enumerated() {
+            let sub = nested("records[\(i)]")
+            let result = try sub.int(item, "result", 0...4095)
+            var rec = ExtentRecord(ExtentOffer(offset: try sub.uint(item, "offset"), length: try sub.uint(item, "length"),
+                                               tag: try sub.tag(item, "tag"), sequence: UInt32(try sub.int(item, "sequence", 0...0xFFFF))))
+            rec.result = result == 0 ? nil : DaxErrno(rawValue: Int32(result))
+            rec.reason = try sub.string(item, "reason")
+            records.append(rec)
+        }
+        var device: String?
+        if let d = doc["device"], d != .null {
+            guard case .string(let s) = d else { throw bad("device", "is not a device name") }
+            device = s
+        }
+        return DaxEvent(kind: kind, regionId: try int(doc, "region", 0...Int(Int32.max)),
+                        requestId: try uint(doc, "request"), records: records, device: device)
+    }
+}
