@@ -861,6 +861,32 @@ int daxm_ctx_save(struct daxm_ctx *ctx, const char *path);
 int daxm_ctx_load(const char *path, struct daxm_ctx **ctx);
 
 /* ------------------------------------------------------------------ */
+/* Importing a real /sys/bus/dax                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * daxm_ctx_import_sysfs - add to @ctx the dax regions found under @root
+ * ("/" for this machine, or a directory holding a captured copy that keeps
+ * sysfs's relative symlinks: sys/bus/dax/devices/daxR.N -> the region's
+ * parent device directory with dax_region/ and daxR.N/). Each region keeps
+ * the kernel's id, size and align; it is dynamic when dax_region has
+ * available_size, static otherwise; its profile follows
+ * @root/proc/sys/kernel/osrelease (before 6.9: DAXM_PROFILE_6_1, else
+ * DAXM_PROFILE_6_12; 6.12 when absent). Devices keep their ids, aligns,
+ * ranges with page offsets and bound state (a `driver` link); seed and
+ * youngest come from dax_region/seed and create. Views of imported devices
+ * map @root/dev/daxR.N ("/dev/daxR.N" for "/"). The region start, which
+ * sysfs does not show, is taken from an idle device's `resource`, or from
+ * ranges that cover both ends of the region.
+ * Returns the number of regions imported (> 0), or -ENOENT (nothing to
+ * read, or an attribute missing), -EINVAL (an inconsistent tree, named in
+ * daxm_last_error(), or a region start that cannot be told), -EEXIST (a
+ * region id already in @ctx), -EBUSY (addresses overlap a region in @ctx);
+ * on failure regions imported before the failing one stay.
+ */
+int daxm_ctx_import_sysfs(struct daxm_ctx *ctx, const char *root);
+
+/* ------------------------------------------------------------------ */
 /* Iteration                                                           */
 /* ------------------------------------------------------------------ */
 

@@ -248,3 +248,36 @@ func sys_read_file(_ path: String, limit: Int = 256 << 20) -> Result<[UInt8], Da
         if out.count > limit { return .failure(.fileTooLarge) }
     }
 }
+
+// MARK: reading a sysfs tree
+
+/// Names in a directory (without "." and ".."), or nil if it cannot be read.
+func sys_list_dir(_ path: String) -> [String]? {
+    guard let dir = path.withCString({ opendir($0) }) else { return nil }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        if name != ".", name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// The first 4096 bytes of a small text file (a sysfs attribute).
+func sys_read_text(_ path: String) -> String? {
+    guard case .success(let bytes) = sys_read_file(path, limit: 4096) else { return nil }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+func sys_exists(_ path: String) -> Bool {
+    var st = stat()
+    return path.withCString { lstat($0, &st) } == 0
+}
+
+func sys_realpath(_ path: String) -> String? {
+    guard let resolved = path.withCString({ realpath($0, nil) }) else { return nil }
+    defer { free(resolved) }
+    return String(validatingCString: resolved)
+}
