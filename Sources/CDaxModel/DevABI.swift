@@ -19,15 +19,9 @@ import DaxModelHeader
     }
 }
 
-@implementation @c public func daxm_dev_ref(_ dev: OpaquePointer?) -> OpaquePointer? {
-    guard let d = Device.from(dev) else { return nil }
-    d.retainForC()
-    return dev
-}
+@implementation @c public func daxm_dev_ref(_ dev: OpaquePointer?) -> OpaquePointer? { refForC(dev, Device.self) }
 
-@implementation @c public func daxm_dev_unref(_ dev: OpaquePointer?) {
-    guard let d = Device.from(dev), d.releaseForC() else { return }
-}
+@implementation @c public func daxm_dev_unref(_ dev: OpaquePointer?) { unrefForC(dev, Device.self) }
 
 @implementation @c public func daxm_dev_get_region(_ dev: OpaquePointer?) -> OpaquePointer? {
     with(dev, Device.self, fallback: { _ in nil }) { _, d in d.region?.pointer }

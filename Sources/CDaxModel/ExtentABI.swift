@@ -73,15 +73,9 @@ func copy(_ tag: DaxTag, to out: UnsafeMutablePointer<UInt8>) {
     with(extent, Extent.self, fallback: { _ in nil }) { _, e in e.region?.extent(after: e)?.pointer }
 }
 
-@implementation @c public func daxm_extent_ref(_ extent: OpaquePointer?) -> OpaquePointer? {
-    guard let e = Extent.from(extent) else { return nil }
-    e.retainForC()
-    return extent
-}
+@implementation @c public func daxm_extent_ref(_ extent: OpaquePointer?) -> OpaquePointer? { refForC(extent, Extent.self) }
 
-@implementation @c public func daxm_extent_unref(_ extent: OpaquePointer?) {
-    guard let e = Extent.from(extent), e.releaseForC() else { return }
-}
+@implementation @c public func daxm_extent_unref(_ extent: OpaquePointer?) { unrefForC(extent, Extent.self) }
 
 @implementation @c public func daxm_extent_get_region(_ extent: OpaquePointer?) -> OpaquePointer? {
     with(extent, Extent.self, fallback: { _ in nil }) { _, e in e.region?.pointer }

@@ -64,6 +64,17 @@ extension Handle {
     }
 }
 
+/// `daxm_<object>_ref`: retain for C; NULL stays NULL.
+func refForC<Object: Handle>(_ handle: OpaquePointer?, _ type: Object.Type) -> OpaquePointer? {
+    Object.from(handle)?.retainForC()
+    return handle
+}
+
+/// `daxm_<object>_unref`: drop one C reference; an unbalanced call is ignored.
+func unrefForC<Object: Handle>(_ handle: OpaquePointer?, _ type: Object.Type) {
+    _ = Object.from(handle)?.releaseForC()
+}
+
 /// Sets the thread's last error for a failure that has no context to log to.
 func reportUnlogged(_ errno: DaxErrno, _ message: String) {
     ThreadError.set(message)

@@ -14,15 +14,9 @@ import DaxModelHeader
     }
 }
 
-@implementation @c public func daxm_mapping_ref(_ mapping: OpaquePointer?) -> OpaquePointer? {
-    guard let m = DeviceRange.from(mapping) else { return nil }
-    m.retainForC()
-    return mapping
-}
+@implementation @c public func daxm_mapping_ref(_ mapping: OpaquePointer?) -> OpaquePointer? { refForC(mapping, DeviceRange.self) }
 
-@implementation @c public func daxm_mapping_unref(_ mapping: OpaquePointer?) {
-    guard let m = DeviceRange.from(mapping), m.releaseForC() else { return }
-}
+@implementation @c public func daxm_mapping_unref(_ mapping: OpaquePointer?) { unrefForC(mapping, DeviceRange.self) }
 
 @implementation @c public func daxm_mapping_get_dev(_ mapping: OpaquePointer?) -> OpaquePointer? {
     with(mapping, DeviceRange.self, fallback: { _ in nil }) { _, m in m.device?.pointer }

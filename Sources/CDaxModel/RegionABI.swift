@@ -72,15 +72,9 @@ private func regionSpec(from c: daxm_region_spec) throws(DaxErrorBox) -> RegionS
     withContext(ctx, fallback: { _ in nil }) { c in c.model.region(id: Int(id))?.pointer }
 }
 
-@implementation @c public func daxm_region_ref(_ region: OpaquePointer?) -> OpaquePointer? {
-    guard let r = Region.from(region) else { return nil }
-    r.retainForC()
-    return region
-}
+@implementation @c public func daxm_region_ref(_ region: OpaquePointer?) -> OpaquePointer? { refForC(region, Region.self) }
 
-@implementation @c public func daxm_region_unref(_ region: OpaquePointer?) {
-    guard let r = Region.from(region), r.releaseForC() else { return }
-}
+@implementation @c public func daxm_region_unref(_ region: OpaquePointer?) { unrefForC(region, Region.self) }
 
 @implementation @c public func daxm_region_get_ctx(_ region: OpaquePointer?) -> OpaquePointer? {
     with(region, Region.self, fallback: { _ in nil }) { c, _ in c.pointer }

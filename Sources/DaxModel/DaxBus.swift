@@ -30,8 +30,8 @@ public final class DaxBus: @unchecked Sendable {
 
     /// The region after `region` in id order.
     public func region(after region: Region) -> Region? {
-        guard let i = sortedIds.firstIndex(where: { $0 > region.id }) else { return nil }
-        return regionsById[sortedIds[i]]
+        let i = sortedIds.partitionPoint { $0 <= region.id }
+        return i < sortedIds.count ? regionsById[sortedIds[i]] : nil
     }
 
     /// Adds a region as a producer driver's probe would, with its first

@@ -24,12 +24,8 @@ struct FreeSpace: Sendable {
 
     /// Index of the last hole whose start is <= `address`, if any.
     private func indexAtOrBefore(_ address: UInt64) -> Int? {
-        var lo = 0, hi = holes.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if holes[mid].start <= address { lo = mid + 1 } else { hi = mid }
-        }
-        return lo == 0 ? nil : lo - 1
+        let i = holes.partitionPoint { $0.start <= address }
+        return i == 0 ? nil : i - 1
     }
 
     /// True when all of `span` is free.

@@ -41,12 +41,5 @@ struct IdAllocator: Sendable {
     }
 
     /// First index whose id is <= `id` (the array is descending).
-    private func insertionIndex(of id: Int) -> Int {
-        var lo = 0, hi = freed.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if freed[mid] > id { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    private func insertionIndex(of id: Int) -> Int { freed.partitionPoint { $0 > id } }
 }

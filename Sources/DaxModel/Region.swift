@@ -88,32 +88,19 @@ public final class Region: @unchecked Sendable {
 
     /// The device after `device` in id order.
     public func device(after device: Device) -> Device? {
-        var lo = 0, hi = sortedIds.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if sortedIds[mid] <= device.id { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < sortedIds.count ? devicesById[sortedIds[lo]] : nil
+        let i = sortedIds.partitionPoint { $0 <= device.id }
+        return i < sortedIds.count ? devicesById[sortedIds[i]] : nil
     }
 
     func insert(_ device: Device) {
         devicesById[device.id] = device
-        var lo = 0, hi = sortedIds.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if sortedIds[mid] < device.id { lo = mid + 1 } else { hi = mid }
-        }
-        sortedIds.insert(device.id, at: lo)
+        sortedIds.insert(device.id, at: sortedIds.partitionPoint { $0 < device.id })
     }
 
     func remove(_ device: Device) {
         devicesById[device.id] = nil
-        var lo = 0, hi = sortedIds.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if sortedIds[mid] < device.id { lo = mid + 1 } else { hi = mid }
-        }
-        if lo < sortedIds.count, sortedIds[lo] == device.id { sortedIds.remove(at: lo) }
+        let i = sortedIds.partitionPoint { $0 < device.id }
+        if i < sortedIds.count, sortedIds[i] == device.id { sortedIds.remove(at: i) }
     }
 
     /// "regionR", the model's sysfs name for the region directory.

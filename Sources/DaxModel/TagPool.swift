@@ -37,12 +37,7 @@ struct TagPool: Sendable {
 
     /// First index whose order is >= `order`.
     private static func position(of order: UInt64, in list: [Extent]) -> Int {
-        var lo = 0, hi = list.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if list[mid].order < order { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
+        list.partitionPoint { $0.order < order }
     }
 }
 
@@ -65,24 +60,10 @@ struct SparseState: Sendable {
     /// Forced releases remove extents at once instead of being ignored.
     var revoke = false
 
-    func indexByOrder(_ order: UInt64) -> Int {
-        var lo = 0, hi = byOrder.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if byOrder[mid].order < order { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    func indexByOrder(_ order: UInt64) -> Int { byOrder.partitionPoint { $0.order < order } }
 
     /// First index whose extent starts at or after `address`.
-    func indexByAddress(_ address: UInt64) -> Int {
-        var lo = 0, hi = byAddress.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if byAddress[mid].start < address { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    func indexByAddress(_ address: UInt64) -> Int { byAddress.partitionPoint { $0.start < address } }
 
     /// Extents overlapping `span`, in address order.
     func touching(_ span: Span) -> [Extent] {
