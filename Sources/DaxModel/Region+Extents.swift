@@ -99,16 +99,14 @@ extension Region {
         return .accept
     }
 
-    /// Two extents of one group may not overlap each other.
+    /// Two extents of one group may not overlap each other: the earlier
+    /// one (in group order) wins. Free space of the region span answers
+    /// "is all of this still untaken" in O(log n).
     private func checkOverlapsWithinGroup(_ offers: [ExtentOffer], _ results: inout [Verdict]) {
-        var taken: [Span] = []
+        var untaken = FreeSpace(span)
         for (i, offer) in offers.enumerated() {
-            guard case .accept = results[i], let span = Span(start: start &+ offer.offset, length: offer.length) else { continue }
-            if taken.contains(where: { $0.start <= span.last && span.start <= $0.last }) {
-                results[i] = .reject(.busy, "overlaps an earlier extent of the same group")
-            } else {
-                taken.append(span)
-            }
+            guard case .accept = results[i], let s = Span(start: start &+ offer.offset, length: offer.length) else { continue }
+            if !untaken.take(s) { results[i] = .reject(.busy, "overlaps an earlier extent of the same group") }
         }
     }
 
@@ -116,11 +114,10 @@ extension Region {
     private func checkSequences(_ offers: [ExtentOffer], _ results: inout [Verdict]) {
         var byTag: [DaxTag: [UInt32]] = [:]
         for offer in offers where !offer.tag.isUntagged { byTag[offer.tag, default: []].append(offer.sequence) }
-        for (i, offer) in offers.enumerated() where !offer.tag.isUntagged {
-            let seqs = byTag[offer.tag] ?? []
-            if seqs.sorted() != (0..<UInt32(clamping: seqs.count)).map({ $0 }) {
-                results[i] = .reject(.invalidArgument, "sequence numbers of tag \(offer.tag.uuidString) are not 0..\(seqs.count - 1)")
-            }
+        let dense = byTag.mapValues { seqs in seqs.sorted().enumerated().allSatisfy { UInt32(clamping: $0.offset) == $0.element } }
+        for (i, offer) in offers.enumerated() where !offer.tag.isUntagged && dense[offer.tag] == false {
+            let n = byTag[offer.tag]?.count ?? 0
+            results[i] = .reject(.invalidArgument, "sequence numbers of tag \(offer.tag.uuidString) are not 0..\(max(n, 1) - 1)")
         }
     }
 
