@@ -588,9 +588,9 @@ int daxm_tag_format(const uint8_t tag[DAXM_TAG_SIZE], char *buf, size_t len);
  * unallocatable); otherwise it closes and is answered with one
  * DAXM_EVENT_GROUP event. On close each extent is checked: offset and
  * length multiples of 2 MiB (-EINVAL), inside the region (-ERANGE), no
- * partial overlap with an accepted extent or an earlier one of the group
- * (-EBUSY; one wholly inside an accepted extent of the same tag is
- * accepted again as a no-op), a non-null tag not already on the host
+ * partial overlap with an accepted or releasing extent or an earlier one
+ * of the group (-EBUSY; one wholly inside an accepted extent of the same
+ * tag is accepted again as a no-op; inside a releasing one it is -EBUSY), a non-null tag not already on the host
  * (-EEXIST: a later group cannot add to a tag), with
  * DAXM_GROUP_SHAREABLE sequence numbers 0..n-1 per tag (-EINVAL), room in
  * the region (-ENOSPC). A tag group is all or nothing: when one extent of
@@ -648,7 +648,9 @@ void daxm_extent_unref(struct daxm_extent *extent);
 /* daxm_extent_get_region - the owning region, or NULL. */
 struct daxm_region *daxm_extent_get_region(struct daxm_extent *extent);
 
-/* daxm_extent_get_id - K of regionR/extentK, or -EINVAL / -ENODEV. */
+/* daxm_extent_get_id - K of regionR/extentK, or -EINVAL / -ENODEV. K is
+ * the lowest id free when the extent was accepted, so a released
+ * extent's id is handed to a later one, as device ids are. */
 int daxm_extent_get_id(struct daxm_extent *extent);
 
 /* daxm_extent_get_offset / _length - region-relative start and length in
@@ -734,7 +736,8 @@ uint64_t daxm_dev_get_lost_bytes(struct daxm_dev *dev);
 
 /*
  * struct daxm_extent_record - one extent in an event.
- * @result: 0 (accepted, released) or a negative errno (why rejected).
+ * @result: 0 (accepted, released, or now releasing) or a negative errno
+ *          (why a group rejected it).
  * @reason: a sentence, "" when there is nothing to say.
  */
 struct daxm_extent_record {
@@ -749,7 +752,9 @@ struct daxm_extent_record {
 
 /*
  * struct daxm_event - what the host tells the device / fabric manager.
- * @request_id: the group or release request answered (increasing).
+ * @request_id: the group or release request answered: a group's number,
+ *          or the release request's (a deferred release completes later
+ *          with the id of the request that deferred it). Ids increase.
  * @device: "daxR.N" for DAXM_EVENT_DEV_LOST_MEMORY, else NULL.
  * Everything the event points to lives until daxm_event_free().
  */
@@ -802,7 +807,10 @@ void daxm_event_free(struct daxm_event *event);
 
 /*
  * daxm_dev_map - map the device.
- * @prot: PROT_READ and/or PROT_WRITE (<sys/mman.h>); other bits -EINVAL.
+ * @prot: PROT_READ, optionally with PROT_WRITE (<sys/mman.h>); anything
+ *        else (PROT_NONE, PROT_WRITE alone, PROT_EXEC) is -EINVAL.
+ * The device need not be enabled: the model maps its ranges whatever the
+ * bound state (a real /dev/daxR.N exists only while bound).
  * @view: out; receives the view, owned by the caller until
  *        daxm_view_unmap().
  * Returns 0, or -ENXIO (size 0), -EINVAL (bad @prot, NULL), -ENODEV,

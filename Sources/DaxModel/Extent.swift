@@ -46,6 +46,8 @@ public final class Extent: @unchecked Sendable {
     public internal(set) var state: ExtentState = .accepted
     /// Caller pins (`daxm_extent_get`).
     public internal(set) var pins = 0
+    /// The release request a releasing extent answers when it completes.
+    public internal(set) var releaseRequest: UInt64 = 0
     /// Device ranges inside this extent, one reference each.
     public internal(set) var rangeRefs = 0
     public internal(set) weak var region: Region?

@@ -169,7 +169,7 @@ extension Region {
     /// A reference on `extent` went away: complete a pending release.
     func dropReference(_ extent: Extent) {
         if extent.state == .releasing, extent.refcount == 0 {
-            complete(extent, requestId: model?.newRequestId() ?? 0, kind: .released)
+            complete(extent, requestId: extent.releaseRequest, kind: .released)
         }
     }
 

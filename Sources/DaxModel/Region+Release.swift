@@ -61,7 +61,10 @@ extension Region {
         for extent in targets where extent.state == .accepted {
             if extent.refcount == 0 { now.append(extent) } else { deferred.append(extent) }
         }
-        for extent in deferred { markReleasing(extent) }
+        for extent in deferred {
+            markReleasing(extent)
+            extent.releaseRequest = request
+        }
         if !deferred.isEmpty {
             post(DaxEvent(kind: .releaseDeferred, regionId: id, requestId: request, records: deferred.map(record)))
         }

@@ -92,6 +92,7 @@ extension Region {
                     ("length", .uint(e.length)), ("tag", .string(e.tag.uuidString)),
                     ("sequence", .uint(UInt64(e.sequence))), ("sequenced", .bool(e.sequenced)),
                     ("state", .string(e.state.name)), ("pins", .int(Int64(e.pins))),
+                    ("release_request", .uint(e.releaseRequest)),
                 ])
             })),
             ("staged", .array(sparse.staged.map { o in
@@ -199,6 +200,7 @@ extension Region {
         let extent = Extent(id: eid, span: span, tag: tag, sequence: UInt32(try r.int(item, "sequence", 0...0xFFFF)),
                             sequenced: try r.bool(item, "sequenced"), order: order, region: self)
         extent.pins = try r.int(item, "pins", 0...Int(Int32.max))
+        extent.releaseRequest = try r.uint(item, "release_request")
         sparse.nextOrder = order &+ 1
         sparse.byOrder.append(extent)
         sparse.byAddress.insert(extent, at: sparse.indexByAddress(span.start))
