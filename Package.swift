@@ -30,9 +30,14 @@ let package = Package(
                           linkerSettings: [.linkedLibrary("json-c")]),
         .executableTarget(name: "daxm-ctest", dependencies: ["CDaxModel"], path: "tests/c",
                           linkerSettings: [.linkedLibrary("pthread")]),
+        .executableTarget(name: "dax-map", dependencies: ["CDaxModel"], path: "examples/dax-map",
+                          linkerSettings: [.linkedLibrary("numa")]),
+        .executableTarget(name: "dax-jobs", dependencies: ["CDaxModel"], path: "examples/dax-jobs",
+                          linkerSettings: [.linkedLibrary("numa"), .linkedLibrary("json-c")]),
         .testTarget(
             name: "DaxModelTests",
-            dependencies: ["DaxModel", "CDaxModel", "DaxModelHeader", "daxm-ctest", "daxm-demo"],
+            dependencies: ["DaxModel", "CDaxModel", "DaxModelHeader", "daxm-ctest", "daxm-demo",
+                           "dax-map", "dax-jobs"],
             path: "Tests/DaxModelTests"),
     ]
 )

@@ -94,7 +94,7 @@ struct CProgramTests {
         #expect(status == 0, "\(exe.path) exited \(status):\n\(output)")
     }
 
-    @Test("daxm-demo (examples/demo) exits 0", arguments: ["daxm-demo"])
+    @Test("C example programs exit 0", arguments: ["daxm-demo", "dax-map", "dax-jobs"])
     func demo(_ name: String) throws {
         let exe = try #require(findProduct(name), "\(name) not found in \(productDirectories().map(\.path))")
         let (status, output) = try run(exe)
