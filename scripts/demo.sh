@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# scripts/demo.sh - build and run the C demo (examples/demo, `daxm-demo`)
-# on the model's emulated state: no DAX hardware, no root needed.
-# Arguments are passed to the demo; the build log goes to stderr, so the
-# demo's own output can be piped.
+# scripts/demo.sh - the README's demo, on the model's emulated memory (no
+# DAX hardware, no root needed):
+#   scripts/demo.sh            dax-jobs: a fabric manager offers tagged
+#                              capacity, jobs allocate by tag, map and use
+#                              it, a release waits for the job using it
+#   scripts/demo.sh listing    daxm-demo: carve devices, print a
+#                              daxctl-style JSON listing
+# Further arguments go to the program. Build logs go to stderr; each
+# program narrates on stderr and prints its JSON listing on stdout.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,9 +16,16 @@ cd "$root"
 . "$root/scripts/deps.sh"
 
 daxm_need_swift
-daxm_need_packages libjson-c-dev pkg-config gcc libc6-dev
+daxm_need_packages libjson-c-dev libnuma-dev pkg-config gcc libc6-dev
 
-daxm_log "building daxm-demo (swift build --product daxm-demo)"
-swift build --product daxm-demo >&2
+product=dax-jobs
+if [ "${1:-}" = listing ]; then
+	product=daxm-demo
+	shift
+elif [ "${1:-}" = jobs ]; then
+	shift
+fi
+daxm_log "building $product (swift build --product $product)"
+swift build --product "$product" >&2
 bin=$(swift build --show-bin-path)
-exec "$bin/daxm-demo" "$@"
+exec "$bin/$product" "$@"
