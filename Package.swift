@@ -34,6 +34,10 @@ let package = Package(
                           linkerSettings: [.linkedLibrary("numa")]),
         .executableTarget(name: "dax-jobs", dependencies: ["CDaxModel"], path: "examples/dax-jobs",
                           linkerSettings: [.linkedLibrary("numa"), .linkedLibrary("json-c")]),
+        // daxm: the daxctl-like CLI over a saved model (tools/daxm; ctest daxm_cli).
+        .executableTarget(name: "daxm", dependencies: ["CDaxModel"], path: "tools/daxm",
+                          exclude: ["CMakeLists.txt", "README.md", "test-daxm.sh"],
+                          linkerSettings: [.linkedLibrary("json-c")]),
         .testTarget(
             name: "DaxModelTests",
             dependencies: ["DaxModel", "CDaxModel", "DaxModelHeader", "daxm-ctest", "daxm-demo",

@@ -622,8 +622,11 @@ int daxm_region_add_extents(struct daxm_region *region,
  * ignored (DAXM_EVENT_FORCED_IGNORED) unless the region was made with
  * DAXM_REGION_REVOKE: then the extents go at once, the device ranges in
  * them are dropped (later ranges of the device keep their order; page
- * offsets are renumbered), and each device that lost memory gets a
- * DAXM_EVENT_DEV_LOST_MEMORY.
+ * offsets are renumbered), views of those devices become inaccessible,
+ * and the events are, with the request's id: one
+ * DAXM_EVENT_FORCED_APPLIED listing the extents, one
+ * DAXM_EVENT_DEV_LOST_MEMORY per device that lost memory, then one
+ * DAXM_EVENT_RELEASED per extent given back.
  * @tag: optional; NULL = untagged.
  *
  * Returns 0, or -EINVAL (NULL region, @length 0, the range wraps, unknown

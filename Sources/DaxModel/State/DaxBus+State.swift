@@ -42,7 +42,7 @@ extension DaxBus {
     /// Builds a model from a state document.
     /// - Throws: EINVAL naming the first bad field.
     public static func restore(from doc: JSONValue) throws(DaxError) -> DaxBus {
-        var r = StateReader(path: "")
+        let r = StateReader(path: "")
         guard try r.string(doc, "format") == stateFormat else { throw r.bad("format", "is not \(stateFormat)") }
         guard try r.uint(doc, "version") == stateVersion else { throw r.bad("version", "is not \(stateVersion)") }
         let bus = DaxBus()
@@ -155,7 +155,7 @@ extension Region {
             if try sub.string(item, "state") == "releasing" { releasing.append(e) }
         }
         for (i, item) in try r.array(doc, "staged").enumerated() {
-            var sub = r.nested("staged[\(i)]")
+            let sub = r.nested("staged[\(i)]")
             guard spec.kind == .sparse else { throw sub.bad("", "only sparse regions stage extents") }
             let offer = ExtentOffer(offset: try sub.uint(item, "offset"), length: try sub.uint(item, "length"),
                                     tag: try sub.tag(item, "tag"), sequence: UInt32(try sub.int(item, "sequence", 0...0xFFFF)))
@@ -200,7 +200,8 @@ extension Region {
         let extent = Extent(id: eid, span: span, tag: tag, sequence: UInt32(try r.int(item, "sequence", 0...0xFFFF)),
                             sequenced: try r.bool(item, "sequenced"), order: order, region: self)
         extent.pins = try r.int(item, "pins", 0...Int(Int32.max))
-        extent.releaseRequest = try r.uint(item, "release_request")
+        // Optional: documents written before the field existed omit it.
+        extent.releaseRequest = item["release_request"] == nil ? 0 : try r.uint(item, "release_request")
         sparse.nextOrder = order &+ 1
         sparse.byOrder.append(extent)
         sparse.byAddress.insert(extent, at: sparse.indexByAddress(span.start))
@@ -228,7 +229,7 @@ extension Region {
         }
         device.lostBytes = try r.uint(item, "lost_bytes")
         for (i, rangeDoc) in try r.array(item, "ranges").enumerated() {
-            var sub = r.nested("ranges[\(i)]")
+            let sub = r.nested("ranges[\(i)]")
             guard let span = Span(start: try sub.uint(rangeDoc, "start"), last: try sub.uint(rangeDoc, "end")),
                   self.span.contains(span) else { throw sub.bad("end", "does not make a range inside the region") }
             var extent: Extent?
