@@ -779,6 +779,17 @@ struct daxm_event {
  */
 int daxm_ctx_next_event(struct daxm_ctx *ctx, struct daxm_event **out);
 
+/*
+ * daxm_event_fn - called after a call that queued events, on the thread
+ * that made it, without the context lock (it may drain the queue with
+ * daxm_ctx_next_event()). daxm_get_userdata(@ctx) finds the caller's state.
+ */
+typedef void (*daxm_event_fn)(struct daxm_ctx *ctx);
+
+/* daxm_set_event_fn - install (NULL: remove) the event notification.
+ * NULL @ctx is a no-op. */
+void daxm_set_event_fn(struct daxm_ctx *ctx, daxm_event_fn fn);
+
 /* daxm_ctx_get_nr_events - events waiting, or -EINVAL. */
 int daxm_ctx_get_nr_events(struct daxm_ctx *ctx);
 

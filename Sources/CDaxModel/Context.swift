@@ -40,6 +40,7 @@ final class Context: @unchecked Sendable {
     var logFn: daxm_log_fn?
     var priority: Int32 = Priority.err
     var userdata: UnsafeMutableRawPointer?
+    var eventFn: daxm_event_fn?
     /// Emulated memory per region id (backing files), and live views.
     var backings: [Int: Int32] = [:]
     var views: [ObjectIdentifier: View] = [:]
@@ -113,5 +114,10 @@ final class Context: @unchecked Sendable {
     func flush(_ notes: [(Int32, String)], _ problems: [String], function: StaticString) {
         for (prio, text) in notes { log(prio, text, function: Context.cName(function)) }
         for p in problems { log(Priority.err, p, function: "verifyAfterCall") }
+    }
+
+    /// Tells the embedder that events were queued. Call without the lock.
+    func notify(_ fn: daxm_event_fn?) {
+        fn?(pointer)
     }
 }

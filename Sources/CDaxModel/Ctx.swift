@@ -30,6 +30,10 @@ import DaxModelHeader
     withContext(ctx, fallback: { _ in () }) { c in c.logFn = fn }
 }
 
+@implementation @c public func daxm_set_event_fn(_ ctx: OpaquePointer?, _ fn: daxm_event_fn?) {
+    withContext(ctx, fallback: { _ in () }) { c in c.eventFn = fn }
+}
+
 @implementation @c public func daxm_get_log_priority(_ ctx: OpaquePointer?) -> Int32 {
     withContext(ctx, fallback: errnoResult) { c in c.priority }
 }

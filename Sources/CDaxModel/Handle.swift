@@ -1,4 +1,5 @@
 import DaxModel
+import DaxModelHeader
 import Synchronization
 
 /// A model object handed to C as an opaque pointer: `struct daxm_region *`,
@@ -100,9 +101,15 @@ func with<Object: Handle, T>(
     }
     var broken: [String] = []
     var notes: [(Int32, String)] = []
-    defer { context.flush(notes, broken, function: function) }
+    var notify: daxm_event_fn?
+    defer {
+        context.flush(notes, broken, function: function)
+        context.notify(notify)
+    }
     do {
         return try context.lock.withLock { () throws(DaxErrorBox) -> T in
+            let queued = context.model.pendingEventCount
+            defer { if context.model.pendingEventCount > queued { notify = context.eventFn } }
             guard !object.deleted else {
                 throw DaxErrorBox(.noDevice, "\(object.label) was deleted", priority: Priority.err)
             }
@@ -131,9 +138,15 @@ func withContext<T>(
     }
     var broken: [String] = []
     var notes: [(Int32, String)] = []
-    defer { context.flush(notes, broken, function: function) }
+    var notify: daxm_event_fn?
+    defer {
+        context.flush(notes, broken, function: function)
+        context.notify(notify)
+    }
     do {
         return try context.lock.withLock { () throws(DaxErrorBox) -> T in
+            let queued = context.model.pendingEventCount
+            defer { if context.model.pendingEventCount > queued { notify = context.eventFn } }
             defer {
                 context.afterCall()
                 broken = context.model.verifyAfterCall("\(function)")

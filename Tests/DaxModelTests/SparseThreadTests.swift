@@ -86,6 +86,47 @@ import Testing
     }
 }
 
+/// The event notification: called after calls that queued events, without
+/// the lock, so it can drain the queue from inside.
+@Suite struct EventCallbackTests {
+    static let calls = Atomic<Int>(0)
+    static let drained = Atomic<Int>(0)
+
+    @Test func notifiesAndMayDrainFromInside() throws {
+        var ctx: OpaquePointer?
+        #expect(daxm_new(&ctx) == 0)
+        defer { daxm_unref(ctx) }
+        daxm_set_event_fn(ctx) { c in
+            EventCallbackTests.calls.wrappingAdd(1, ordering: .relaxed)
+            var e: UnsafeMutablePointer<daxm_event>?
+            while daxm_ctx_next_event(c, &e) == 0 {
+                EventCallbackTests.drained.wrappingAdd(1, ordering: .relaxed)
+                daxm_event_free(e)
+            }
+        }
+        var spec = daxm_region_spec()
+        daxm_region_spec_init(&spec)
+        spec.kind = UInt32(DAXM_REGION_SPARSE)
+        spec.start = 0x50_0000_0000
+        spec.size = 1 << 30
+        var region: OpaquePointer?
+        #expect(daxm_region_new(ctx, &spec, &region) == 0)
+        #expect(EventCallbackTests.calls.load(ordering: .relaxed) == 0, "no event, no call")
+        var ext = daxm_extent_spec()
+        ext.length = 4 << 20
+        #expect(daxm_region_add_extents(region, &ext, 1, UInt32(DAXM_GROUP_MORE)) == 0)
+        #expect(EventCallbackTests.calls.load(ordering: .relaxed) == 0, "a staged group answers nothing yet")
+        #expect(daxm_region_add_extents(region, nil, 0, 0) == 0)
+        #expect(EventCallbackTests.calls.load(ordering: .relaxed) == 1)
+        #expect(daxm_region_release_extents(region, 0, 4 << 20, nil, 0) == 0)
+        #expect(EventCallbackTests.calls.load(ordering: .relaxed) == 2)
+        #expect(EventCallbackTests.drained.load(ordering: .relaxed) == 2 && daxm_ctx_get_nr_events(ctx) == 0)
+        daxm_set_event_fn(ctx, nil)
+        #expect(daxm_region_release_extents(region, 0, 4 << 20, nil, 0) == 0)
+        #expect(EventCallbackTests.calls.load(ordering: .relaxed) == 2 && daxm_ctx_get_nr_events(ctx) == 1)
+    }
+}
+
 /// A C handle shared by worker threads; the library is thread-safe.
 private struct SendablePointer: @unchecked Sendable {
     let p: OpaquePointer
