@@ -475,6 +475,10 @@ int daxm_dev_is_enabled(struct daxm_dev *dev);
  * Returns 0, or -ENXIO (size 0: the probe refuses it), -EBUSY (already
  * bound), -EINVAL (a range start or length not 2 MiB aligned, possible
  * only after a `mapping` write at an unaligned start), -ENODEV.
+ * As on Linux 6.1 and 6.12, a probe that failed on an unaligned range
+ * leaves the device unable to bind: every later enable (and bind, and
+ * new_id probe) fails -EINVAL until the device is deleted, even after
+ * its ranges were made aligned.
  */
 int daxm_dev_enable(struct daxm_dev *dev);
 

@@ -257,12 +257,18 @@ extension Device {
 
     /// Binding to device_dax (`dax_bus_probe` + `dev_dax_probe`).
     /// - Throws: EBUSY (bound), ENXIO (size 0), EINVAL (a range not 2 MiB
-    ///   aligned in start or length).
+    ///   aligned in start or length, which also leaves the device unable
+    ///   to bind until deleted; or such a failure happened before).
     public func enable() throws(DaxError) {
         guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
         guard !isBound else { throw DaxError(.busy, "\(name): device is already enabled") }
         guard size > 0 else { throw DaxError(.noDeviceOrAddress, "\(name): cannot enable a device of size 0") }
+        guard !probeFailed else {
+            throw DaxError(.invalidArgument,
+                           "\(name): an earlier probe failed and left a stale page map; it cannot bind until deleted and created again")
+        }
         if let bad = ranges.first(where: { $0.start % Region.compatAlign != 0 || $0.length % Region.compatAlign != 0 }) {
+            probeFailed = true
             throw DaxError(.invalidArgument, "\(name): mapping\(bad.index) \(bad.span) is not 2 MiB aligned")
         }
         isBound = true

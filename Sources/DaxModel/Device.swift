@@ -27,6 +27,12 @@ public final class Device: @unchecked Sendable {
     public internal(set) var lostBytes: UInt64 = 0
     /// Bound to the device_dax driver (enabled).
     public internal(set) var isBound = false
+    /// A probe failed after setting up the device's page map (a range not
+    /// 2 MiB aligned): Linux keeps a dangling `dev_dax->pgmap`, and every
+    /// later probe of this device fails EINVAL ("dynamic-dax with
+    /// pre-populated page map") until it is deleted. Observed on 6.1 and
+    /// 6.12.
+    public internal(set) var probeFailed = false
     /// Process mappings (views) of this device; while any exist the device
     /// is held like a bound one.
     public var views = 0

@@ -114,6 +114,9 @@ struct ReferenceKernel {
         var align: UInt64
         var ranges: [Range] = []
         var bound = false
+        /// dev_dax_probe stored a devres page map that memremap_pages'
+        /// failure freed without clearing the pointer.
+        var stalePgmap = false
         var size: UInt64 { ranges.reduce(0) { $0 &+ $1.len } }
     }
 
@@ -377,12 +380,16 @@ struct ReferenceKernel {
         profile == .v6_1 || driverIds.contains(name(id))
     }
 
-    /// dax_bus_probe + dev_dax_probe: size 0 ENXIO; a range whose start or
-    /// length is not 2 MiB aligned EINVAL (memremap_pages' subsection check).
+    /// dax_bus_probe + dev_dax_probe: size 0 ENXIO; a page map left from an
+    /// earlier failed probe EINVAL ("dynamic-dax with pre-populated page
+    /// map"); a range whose start or length is not 2 MiB aligned EINVAL
+    /// (memremap_pages' subsection check), after the page map was stored.
     mutating func probe(_ id: Int) -> Err {
         let d = devs[id]!
         if d.size == 0 { return .ENXIO }
+        if d.stalePgmap { return .EINVAL }
         for r in d.ranges where r.start % Self.compatAlign != 0 || r.len % Self.compatAlign != 0 {
+            devs[id]!.stalePgmap = true
             return .EINVAL
         }
         devs[id]!.bound = true

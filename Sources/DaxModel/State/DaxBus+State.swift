@@ -105,6 +105,7 @@ extension Region {
                     ("id", .int(Int64(d.id))), ("align", .uint(d.align)), ("bound", .bool(d.isBound)),
                     ("tag", d.tag.map { .string($0.isUntagged ? "untagged" : $0.uuidString) } ?? .null),
                     ("lost_bytes", .uint(d.lostBytes)), ("path", d.path.map { .string($0) } ?? .null),
+                    ("probe_failed", .bool(d.probeFailed)),
                     ("ranges", .array(d.ranges.map { r in
                         .object([("start", .uint(r.start)), ("end", .uint(r.last)),
                                  ("extent", r.extent.map { .int(Int64($0.id)) } ?? .null)])
@@ -228,6 +229,7 @@ extension Region {
             device.path = s
         }
         device.lostBytes = try r.uint(item, "lost_bytes")
+        device.probeFailed = item["probe_failed"] == nil ? false : try r.bool(item, "probe_failed")
         for (i, rangeDoc) in try r.array(item, "ranges").enumerated() {
             let sub = r.nested("ranges[\(i)]")
             guard let span = Span(start: try sub.uint(rangeDoc, "start"), last: try sub.uint(rangeDoc, "end")),
