@@ -13,11 +13,16 @@
 #   7. the same program built by a CMake project with find_package(DaxModel),
 #      against DaxModel::daxmodel and DaxModel::daxmodel_static, and run;
 #   8. a build with -DDAXMODEL_STATIC_SWIFT_STDLIB=ON: ctest, no Swift
-#      runtime needed at run time.
+#      runtime needed at run time;
+#   9. the real kernel as referee (Tests/kernel/run.sh): Debian's Linux 6.1
+#      and 6.12 booted in QEMU (TCG), the same sysfs writes replayed on their
+#      /sys/bus/dax and on the model, compared step by step.
 #
 # Needs a Swift 6.3+ toolchain in PATH. Build trees: .build (SwiftPM),
-# build-release, build-static-stdlib (all gitignored). Environment:
+# build-release, build-static-stdlib, build-kernel (all gitignored).
+# Environment:
 #   DAXM_TEST_SKIP_STATIC_STDLIB=1  skip step 8
+#   DAXM_SKIP_KERNEL=1              skip step 9 (the summary says SKIPPED)
 #   DAXM_TEST_KEEP=1                keep the temporary install tree
 set -euo pipefail
 
@@ -187,4 +192,23 @@ else
 	else
 		skip "static-stdlib C test with the Swift runtime hidden" "no mount namespace here"
 	fi
+fi
+
+# ---- 9. the real kernel as referee ----------------------------------------------------------
+if [ "${DAXM_SKIP_KERNEL:-0}" = 1 ]; then
+	skip "kernel referee (Tests/kernel)" "SKIPPED: DAXM_SKIP_KERNEL=1"
+else
+	begin "kernel referee: Linux 6.1 and 6.12 in QEMU vs the model (Tests/kernel)"
+	krc=0
+	DAXM_BUILD_DIR="$root/$build" Tests/kernel/run.sh || krc=$?
+	kernel_lines=()
+	if [ -f build-kernel/summary.txt ]; then
+		while IFS= read -r line; do kernel_lines+=("             $line"); done <build-kernel/summary.txt
+	fi
+	if [ "$krc" -ne 0 ]; then
+		steps+=("${kernel_lines[@]}")
+		exit "$krc"
+	fi
+	end
+	steps+=("${kernel_lines[@]}")
 fi
