@@ -447,4 +447,32 @@ refused EINVAL --state "$T/garbage.json" list
 [[ $(<"$T/garbage.json") == "not json" ]] || fail "a garbage state file was changed"
 refused EISDIR --state "$T" list
 
+# ---- daxctl-create.sh test 2 (ndctl.md §3.2/§3.3, DC-09..DC-14) --------------------
+# A region of 4s, s = 256 MiB, in its own state file: dax0.0 takes [0,s);
+# two created devices take [s,2s) and [2s,3s); destroying dax0.1 leaves a
+# hole; a 2s device then reuses the name dax0.1 and is split over the hole
+# and the tail, with page offsets 0 and s/4096. The region is then full.
+(
+	export DAXM_STATE="$T/create-test2.json"
+	s=$((256 * MiB))
+	ok region add --kind dynamic --start 0x100000000 --size 1g --idle --unbound
+	ok reconfigure-device dax0.0 -s $s
+	ok create-device -r 0 -s $s
+	jcheck 'j[0]["chardev"] == "dax0.1"'
+	ok create-device -r 0 -s $s
+	jcheck 'j[0]["chardev"] == "dax0.2"'
+	ok disable-device dax0.1
+	ok destroy-device dax0.1
+	ok list -R
+	jcheck 'j[0]["available_size"] == 512 * MiB'
+	ok create-device -r 0 -s $((2 * s))
+	jcheck 'j[0]["chardev"] == "dax0.1" and j[0]["size"] == 512 * MiB'
+	ok list -M -d dax0.1
+	jcheck '[(m["start"], m["end"], m["page_offset"]) for m in j[0]["mappings"]] == [(0x110000000, 0x11fffffff, 0), (0x130000000, 0x13fffffff, 256 * MiB // 4096)]'
+	ok list -R
+	jcheck '"available_size" not in j[0]'
+	echo "$checks" >"$T/checks"
+)
+checks=$(<"$T/checks")
+
 echo "test-daxm.sh: $checks checks passed"
