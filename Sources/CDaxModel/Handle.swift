@@ -99,31 +99,11 @@ func with<Object: Handle, T>(
         reportUnlogged(.noDevice, "\(function): \(object.label) was deleted")
         return fallback(.noDevice)
     }
-    var broken: [String] = []
-    var notes: [(Int32, String)] = []
-    var notify: daxm_event_fn?
-    defer {
-        context.flush(notes, broken, function: function)
-        context.notify(notify)
-    }
-    do {
-        return try context.lock.withLock { () throws(DaxErrorBox) -> T in
-            let queued = context.model.pendingEventCount
-            defer { if context.model.pendingEventCount > queued { notify = context.eventFn } }
-            guard !object.deleted else {
-                throw DaxErrorBox(.noDevice, "\(object.label) was deleted", priority: Priority.err)
-            }
-            defer {
-                context.afterCall()
-                broken = context.model.verifyAfterCall("\(function) on \(object.label)")
-                notes = context.pendingLog
-                context.pendingLog = []
-            }
-            return try body(context, object)
+    return context.call(function: function, label: object.label, fallback: fallback) { () throws(DaxErrorBox) -> T in
+        guard !object.deleted else {
+            throw DaxErrorBox(.noDevice, "\(object.label) was deleted", priority: Priority.err)
         }
-    } catch {
-        context.report(error, function: function)
-        return fallback(error.error.errno)
+        return try body(context, object)
     }
 }
 
@@ -136,32 +116,44 @@ func withContext<T>(
         reportUnlogged(.invalidArgument, "\(function): NULL context")
         return fallback(.invalidArgument)
     }
-    var broken: [String] = []
-    var notes: [(Int32, String)] = []
-    var notify: daxm_event_fn?
-    defer {
-        context.flush(notes, broken, function: function)
-        context.notify(notify)
-    }
-    do {
-        return try context.lock.withLock { () throws(DaxErrorBox) -> T in
-            let queued = context.model.pendingEventCount
-            defer { if context.model.pendingEventCount > queued { notify = context.eventFn } }
-            defer {
-                context.afterCall()
-                broken = context.model.verifyAfterCall("\(function)")
-                notes = context.pendingLog
-                context.pendingLog = []
-            }
-            return try body(context)
-        }
-    } catch {
-        context.report(error, function: function)
-        return fallback(error.error.errno)
+    return context.call(function: function, label: nil, fallback: fallback) { () throws(DaxErrorBox) -> T in
+        try body(context)
     }
 }
 
-/// Converts a model error for the C layer.
+extension Context {
+    /// One C call: `body` under the lock, then (still locked) the memory
+    /// layer's upkeep and, in debug builds, the invariant check; then,
+    /// unlocked, the failure report, queued log lines and the event
+    /// notification.
+    func call<T>(function: StaticString, label: String?, fallback: (DaxErrno) -> T,
+                 _ body: () throws(DaxErrorBox) -> T) -> T {
+        var broken: [String] = []
+        var notes: [(Int32, String)] = []
+        var notify: daxm_event_fn?
+        defer {
+            flush(notes, broken, function: function)
+            self.notify(notify)
+        }
+        do {
+            return try lock.withLock { () throws(DaxErrorBox) -> T in
+                let queued = model.pendingEventCount
+                defer {
+                    afterCall()
+                    broken = model.verifyAfterCall(label.map { "\(function) on \($0)" } ?? "\(function)")
+                    notes = pendingLog
+                    pendingLog = []
+                    if model.pendingEventCount > queued { notify = eventFn }
+                }
+                return try body()
+            }
+        } catch {
+            report(error, function: function)
+            return fallback(error.error.errno)
+        }
+    }
+}
+
 /// EOPNOTSUPP refusals are logged at LOG_ERR: an old client sizing a
 /// sparse-region device without a tag must fail loudly.
 func box<T>(_ body: () throws(DaxError) -> T) throws(DaxErrorBox) -> T {
