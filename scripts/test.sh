@@ -79,7 +79,7 @@ trap summary EXIT
 begin "dependencies"
 daxm_need_swift
 daxm_need_packages cmake ninja-build pkg-config libjson-c-dev libnuma-dev \
-	gcc libc6-dev binutils
+	gcc libc6-dev binutils libfuse3-dev fuse3 daxctl jq
 swift --version 2>&1 | head -n1
 cmake --version | head -n1
 echo "ninja $(ninja --version), $(gcc --version | head -n1), pkg-config $(pkg-config --version)"
