@@ -242,6 +242,17 @@ const char *daxm_get_version(void);
 int daxm_attr_write(struct daxm_ctx *ctx, const char *path, const char *value);
 
 /*
+ * daxm_attr_write_buf - daxm_attr_write() for a value given as @len bytes,
+ * exactly as one write(2) of them: @len 0 changes nothing; otherwise the
+ * value is cut at the first NUL (daxctl writes strlen+1 bytes) and the
+ * store runs even when that leaves it empty (a write of "\0" to `size` is
+ * -EINVAL, as in Linux). At most 4096 bytes are read. @buf may be NULL
+ * only when @len is 0. Returns as daxm_attr_write(). (DAXMODEL_1)
+ */
+int daxm_attr_write_buf(struct daxm_ctx *ctx, const char *path,
+			const void *buf, size_t len);
+
+/*
  * daxm_attr_read - read the attribute @path into @buf, formatted as the
  * kernel prints it, with a trailing newline, NUL-terminated.
  *

@@ -17,6 +17,23 @@ import DaxModelHeader
     }
 }
 
+@implementation @c public func daxm_attr_write_buf(
+    _ ctx: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ buf: UnsafeRawPointer?, _ len: Int
+) -> Int32 {
+    withContext(ctx, fallback: errnoResult) { c throws(DaxErrorBox) in
+        guard let path, buf != nil || len == 0 else {
+            throw DaxErrorBox(.invalidArgument, "daxm_attr_write_buf: NULL path or buf", priority: Priority.err)
+        }
+        // size_t arrives as Int; kernfs takes at most a page of one write.
+        let count = len < 0 ? 4096 : min(len, 4096)
+        let bytes = buf.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []
+        let value = Array(bytes.prefix { $0 != 0 })
+        let name = String(decoding: sys_bytes(path), as: UTF8.self)
+        try box { () throws(DaxError) in try c.model.writeAttribute(name, value, written: count) }
+        return 0
+    }
+}
+
 @implementation @c public func daxm_attr_read(
     _ ctx: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ buf: UnsafeMutablePointer<CChar>?, _ len: Int
 ) -> Int {

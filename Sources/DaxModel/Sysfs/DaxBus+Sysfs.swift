@@ -75,25 +75,28 @@ extension DaxBus {
     /// - Throws: ENOENT, EACCES, then the store's errno.
     /// A write of 0 bytes passes the open-time checks and then never
     /// reaches the store (`sysfs_kf_write` returns 0 for an empty count).
-    public func writeAttribute(_ path: String, _ value: [UInt8]) throws(DaxError) {
+    /// `written` is the byte count of the write(2) when it differs from
+    /// `value.count` (a value cut at a NUL: the store still runs).
+    public func writeAttribute(_ path: String, _ value: [UInt8], written: Int? = nil) throws(DaxError) {
         let denied = DaxError(.permissionDenied, "\(path): attribute is read-only")
+        let empty = (written ?? value.count) == 0
         switch try resolve(path) {
         case let .region(region, attr):
             guard let store = attr.store else { throw denied }
-            if value.isEmpty { return }
+            if empty { return }
             try store(region, value)
         case let .device(device, attr):
             guard let store = attr.store, !device.isReadOnly(attr.name) else { throw denied }
-            if value.isEmpty { return }
+            if empty { return }
             try store(device, value)
         case .range:
             throw denied
         case let .extent(extent, attr):
             guard let store = attr.store else { throw denied }
-            if value.isEmpty { return }
+            if empty { return }
             try store(extent, value)
         case .driver(let file):
-            if value.isEmpty { return }
+            if empty { return }
             try storeDriver(file, value)
         }
     }
