@@ -941,7 +941,6 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		     off_t off, struct fuse_file_info *fi)
 {
 	struct ofile *f = (struct ofile *)(uintptr_t)fi->fh;
-	char value[SYSFS_PAGE + 1];
 	char model[SYSFS_PATH_MAX] = "";
 	/* kernfs hands the store at most one page; the rest is a short write
 	 * the writer repeats. */
@@ -956,11 +955,10 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	rc = ofile_model_path(f, model, sizeof(model));
 	if (rc == 0) {
-		/* The store sees a C string: cut at the first NUL (libdaxctl
-		 * writes strlen + 1 bytes). One model call per write. */
-		memcpy(value, buf, n);
-		value[n] = '\0';
-		rc = daxm_attr_write(T->ctx, model, value);
+		/* One model call per write, with the written bytes: the model
+		 * cuts them at the first NUL as a store would (libdaxctl writes
+		 * strlen + 1 bytes), and a lone NUL still reaches the store. */
+		rc = daxm_attr_write_buf(T->ctx, model, buf, n);
 	}
 	log_op("write", model[0] && rc != -ENODEV ? model : f->path, buf, n, -rc);
 	if (rc < 0)
