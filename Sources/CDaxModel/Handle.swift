@@ -122,6 +122,13 @@ func withContext<T>(
 }
 
 extension Context {
+    /// Getters change nothing, so the debug invariant check skips them
+    /// (walking N objects would otherwise cost O(N^2)).
+    static func isQuery(_ function: StaticString) -> Bool {
+        let name = cName(function)
+        return name.contains("_get_") || name.hasSuffix("_is_enabled") || name == "daxm_attr_read"
+    }
+
     /// One C call: `body` under the lock, then (still locked) the memory
     /// layer's upkeep and, in debug builds, the invariant check; then,
     /// unlocked, the failure report, queued log lines and the event
@@ -140,7 +147,9 @@ extension Context {
                 let queued = model.pendingEventCount
                 defer {
                     afterCall()
-                    broken = model.verifyAfterCall(label.map { "\(function) on \($0)" } ?? "\(function)")
+                    if !Context.isQuery(function) {
+                        broken = model.verifyAfterCall(label.map { "\(function) on \($0)" } ?? "\(function)")
+                    }
                     notes = pendingLog
                     pendingLog = []
                     if model.pendingEventCount > queued { notify = eventFn }
