@@ -84,6 +84,14 @@ private struct SysfsReader {
             guard let name, let (r, n) = parseDaxName(name), r == id else { return nil }
             return n
         }
+        if spec.kind == .dynamic {
+            let available = try number(attrs + "/available_size")
+            let used = snaps.reduce(UInt64(0)) { sum, d in d.ranges.reduce(sum) { $0 &+ ($1.last &- $1.start &+ 1) } }
+            guard used <= spec.size, available == spec.size - used else {
+                throw DaxErrorBox(.invalidArgument,
+                                  "import: region\(id)/available_size is \(available), but its size \(spec.size) minus the devices' \(used) bytes differs")
+            }
+        }
         let seed = spec.kind == .dynamic ? deviceId(text(attrs + "/seed")) : nil
         let youngest = spec.kind == .dynamic ? deviceId(text(attrs + "/create")) : nil
         return RegionSnapshot(spec: spec, devices: snaps, seed: seed, youngest: youngest)

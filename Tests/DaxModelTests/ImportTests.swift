@@ -150,6 +150,12 @@ import Testing
         tree.file("sys/devices/platform/hmem.0/dax0.2/size", "12345\n")  // mappings hold 64 MiB
         #expect(daxm_ctx_import_sysfs(ctx, tree.root) == -EINVAL)
         #expect(String(cString: daxm_last_error()).contains("dax0.2"))
+        let wrongAvailable = guestTree()
+        wrongAvailable.file("sys/devices/platform/hmem.0/dax_region/available_size", "0\n")
+        var third: OpaquePointer?
+        daxm_new(&third)
+        defer { daxm_unref(third) }
+        #expect(daxm_ctx_import_sysfs(third, wrongAvailable.root) == -EINVAL, "available_size must agree with the ranges")
         let overlap = guestTree()
         overlap.file("sys/devices/platform/hmem.0/dax0.2/mapping0/start", "0x145000000\n")
         overlap.file("sys/devices/platform/hmem.0/dax0.2/mapping0/end", "0x146ffffff\n")
