@@ -1,29 +1,45 @@
 #!/bin/busybox sh
 # shellcheck shell=dash
 # /init of the kernel-referee guest (Tests/kernel/run.sh puts it into the
-# initramfs): load the dax modules, replay the scenarios with sysfs-replay,
-# report kernel warnings, print the exit status, power off. Every line the
-# host reads starts with "@@".
+# initramfs). Two modes, chosen on the kernel command line:
+#   daxm.mode=replay (default)  load the dax modules, replay the scenarios
+#                               with sysfs-replay (which also captures the
+#                               sysfs trees)
+#   daxm.mode=devmem            real device memory: devmem.sh runs the
+#                               project's examples on /dev/daxR.N and on a
+#                               memory-only NUMA node (needs the devmem
+#                               payload: daxctl, ndctl, numactl, dax-map...)
+# Then: report kernel warnings, print the exit status, power off. Every
+# line the host reads starts with "@@".
 /bin/busybox --install -s /bin
-export PATH=/bin
+export PATH=/bin:/usr/bin:/usr/local/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-echo; echo "@@LAB init reached uptime=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r)"
+mount -t tmpfs tmpfs /tmp
+mode=replay
+grep -q 'daxm.mode=devmem' /proc/cmdline && mode=devmem
+echo; echo "@@LAB init reached uptime=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r) mode=$mode"
+mods=/lib/modules/$(uname -r)
 while read -r m; do
-	insmod "/modules/$m.ko" || echo "@@LAB insmod $m failed"
-done </modules.list
+	insmod "$mods/$m" || echo "@@LAB insmod $m failed"
+done <"/modules.$mode"
 # keep kernel messages out of the record (they go to dmesg, checked below)
 echo 1 >/proc/sys/kernel/printk
 echo "@@LAB modules loaded uptime=$(cut -d' ' -f1 /proc/uptime)"
-# daxm.noreload=1 (DAXM_KERNEL_RELOAD=0): resets by writes only, no dax_hmem reload
-reload="-m /modules/dax_hmem.ko"
-grep -q 'daxm.noreload=1' /proc/cmdline && reload=
-# shellcheck disable=SC2086 # $reload is two words or none
-/bin/sysfs-replay $reload /scenarios/*.scn
-rc=$?
+if [ "$mode" = devmem ]; then
+	/devmem.sh
+	rc=$?
+else
+	# daxm.noreload=1 (DAXM_KERNEL_RELOAD=0): resets by writes only, no dax_hmem reload
+	reload="-m $mods/$(grep 'dax_hmem.ko$' "/modules.$mode")"
+	grep -q 'daxm.noreload=1' /proc/cmdline && reload=
+	# shellcheck disable=SC2086 # $reload is two words or none
+	/bin/sysfs-replay $reload /scenarios/*.scn
+	rc=$?
+fi
 # what the kernel said about dax during the run (warnings and failed probes)
-dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|dax' | grep -v -E 'insmod|Command line' |
+dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|dax|kmem' | grep -v -E 'insmod|Command line' |
 	head -n 300 | sed 's/^/@@LAB dmesg: /'
 echo "@@LAB kernel log end"
 # daxm.dmesg=1 on the kernel command line (DAXM_KERNEL_DMESG=1): all of it

@@ -32,6 +32,10 @@
  *   sleep MS                  wait MS milliseconds
  *   random SEED STEPS         STEPS random steps drawn from SEED and from
  *                             the live state (holes, exact fits, ...)
+ *   capture NAME              print the dax part of sysfs as a tree, with
+ *                             the expected state of every region (see
+ *                             capture_tree()); the host keeps it as
+ *                             fixture NAME
  *
  * Record lines (step numbers count every write of the boot, from 1):
  *
@@ -50,9 +54,15 @@
  *   @@ C step                 the region is in its canonical idle state
  *   @@ X step message         an expect/ranges/avail line did not hold
  *   @@ FATAL message          the guest gave up (the record is incomplete)
+ *   @@ TREE BEGIN ... @@ TREE END
+ *                             a captured tree (capture_tree()): before
+ *                             every REGION line ("boot", then "region"),
+ *                             and where a scenario says "capture NAME"
  *
  * usage: sysfs-replay [-m /path/to/dax_hmem.ko] SCENARIO...
- * With -m, every reset reloads dax_hmem (see reset_region()).
+ *        sysfs-replay --capture NAME
+ * With -m, every reset reloads dax_hmem (see reset_region()). --capture
+ * only prints one tree of every dax region there is (no region under test).
  *
  * Step 0 is the state found at boot. Devices print as dev:N (N of daxR.N)
  * so the record does not depend on the region id the kernel chose.
@@ -69,6 +79,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -243,20 +254,20 @@ static uint64_t read_u64(const char *path, char *raw, size_t rawlen)
 	return v;
 }
 
-/* "daxR.N" of our region -> N, else -1. */
-static int dev_id_of(const char *name)
+/* "daxR.N" of region @rid -> N, else -1. */
+static int dev_id_of(const char *name, int rid)
 {
 	int r, n, len;
 
-	if (sscanf(name, "dax%d.%d%n", &r, &n, &len) != 2 || name[len] || r != region_id || n < 0)
+	if (sscanf(name, "dax%d.%d%n", &r, &n, &len) != 2 || name[len] || r != rid || n < 0)
 		return -1;
 	return n;
 }
 
-/* A device name as the record prints it: dev:N for our region's devices. */
-static void record_name(const char *name, char *out, size_t len)
+/* A device name as the record prints it: dev:N for region @rid's devices. */
+static void record_name(const char *name, int rid, char *out, size_t len)
 {
-	int n = dev_id_of(name);
+	int n = dev_id_of(name, rid);
 
 	if (!*name)
 		snprintf(out, len, "-");
@@ -280,7 +291,7 @@ static int cmp_map(const void *a, const void *b)
 	return x->k < y->k ? -1 : x->k > y->k;
 }
 
-static void read_maps(const char *devdir, struct dev_state *d, unsigned slot)
+static void read_maps(const char *devdir, struct dev_state *d, struct map_state *pool)
 {
 	char path[PATH_MAX];
 	DIR *dir = opendir(devdir);
@@ -288,7 +299,7 @@ static void read_maps(const char *devdir, struct dev_state *d, unsigned slot)
 
 	if (!dir)
 		fatal("opendir %s: %s", devdir, strerror(errno));
-	d->maps = map_pool[slot];
+	d->maps = pool;
 	d->nmaps = 0;
 	while ((de = readdir(dir))) {
 		unsigned k;
@@ -312,29 +323,56 @@ static void read_maps(const char *devdir, struct dev_state *d, unsigned slot)
 	qsort(d->maps, d->nmaps, sizeof(d->maps[0]), cmp_map);
 }
 
-static void read_state(struct state *st)
+/* An attribute a static region lacks (available_size, seed, create):
+ * "absent" there; on a dynamic region a missing one is fatal. */
+static int read_optional(const char *path, char *buf, size_t len)
+{
+	int rc = read_text(path, buf, len);
+
+	if (rc == -ENOENT) {
+		snprintf(buf, len, "absent");
+		return 0;
+	}
+	if (rc < 0)
+		fatal("read %s: %s", path, strerror(-rc));
+	return 1;
+}
+
+/*
+ * The whole state of region @rid (its attributes in @rdir, the parent's
+ * dax_region directory), its devices' mappings kept in @pool. This is the
+ * recorder: the record's S/D/M lines and the expected state of captured
+ * trees both come from here.
+ */
+static void read_region_state(struct state *st, int rid, const char *rdir,
+			      struct map_state (*pool)[MAX_MAPS])
 {
 	char path[PATH_MAX], buf[256], link[PATH_MAX];
 	DIR *dir;
 	struct dirent *de;
 
-	snprintf(path, sizeof(path), "%s/available_size", region_dir);
-	st->avail = read_u64(path, st->avail_s, sizeof(st->avail_s));
-	snprintf(path, sizeof(path), "%s/seed", region_dir);
-	if (read_text(path, buf, sizeof(buf)) < 0)
-		fatal("read %s", path);
-	record_name(buf, st->seed, sizeof(st->seed));
-	snprintf(path, sizeof(path), "%s/create", region_dir);
-	if (read_text(path, buf, sizeof(buf)) < 0)
-		fatal("read %s", path);
-	record_name(buf, st->create, sizeof(st->create));
+	snprintf(path, sizeof(path), "%s/available_size", rdir);
+	if (read_optional(path, st->avail_s, sizeof(st->avail_s)))
+		st->avail = read_u64(path, st->avail_s, sizeof(st->avail_s));
+	else
+		st->avail = 0;
+	snprintf(path, sizeof(path), "%s/seed", rdir);
+	if (read_optional(path, buf, sizeof(buf)))
+		record_name(buf, rid, st->seed, sizeof(st->seed));
+	else
+		snprintf(st->seed, sizeof(st->seed), "absent");
+	snprintf(path, sizeof(path), "%s/create", rdir);
+	if (read_optional(path, buf, sizeof(buf)))
+		record_name(buf, rid, st->create, sizeof(st->create));
+	else
+		snprintf(st->create, sizeof(st->create), "absent");
 
 	st->ndevs = 0;
 	dir = opendir(DAX_DEVICES);
 	if (!dir)
 		fatal("opendir " DAX_DEVICES ": %s", strerror(errno));
 	while ((de = readdir(dir))) {
-		int n = dev_id_of(de->d_name);
+		int n = dev_id_of(de->d_name, rid);
 
 		if (n < 0)
 			continue;
@@ -351,7 +389,7 @@ static void read_state(struct state *st)
 		ssize_t n;
 		int rc;
 
-		snprintf(devdir, sizeof(devdir), DAX_DEVICES "/dax%d.%u", region_id, d->id);
+		snprintf(devdir, sizeof(devdir), DAX_DEVICES "/dax%d.%u", rid, d->id);
 		snprintf(path, sizeof(path), "%s/size", devdir);
 		d->size = read_u64(path, d->size_s, sizeof(d->size_s));
 		snprintf(path, sizeof(path), "%s/align", devdir);
@@ -373,23 +411,44 @@ static void read_state(struct state *st)
 			snprintf(d->driver, sizeof(d->driver), "%s",
 				 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
 		}
-		read_maps(devdir, d, i);
+		read_maps(devdir, d, pool[i]);
 	}
+}
+
+static void read_state(struct state *st)
+{
+	read_region_state(st, region_id, region_dir, map_pool);
+}
+
+/* The state as record lines: "@@ S <step> ..." etc.; with @at NO_STEP
+ * (a captured tree's expected state) "@@ T S ..." without a step. */
+#define NO_STEP (~0UL)
+static void record_prefix(char kind, unsigned long at)
+{
+	if (at == NO_STEP)
+		printf("@@ T %c", kind);
+	else
+		printf("@@ %c %lu", kind, at);
 }
 
 static void print_state(const struct state *st, unsigned long at)
 {
-	printf("@@ S %lu avail=%s seed=%s create=%s\n", at, st->avail_s, st->seed, st->create);
+	record_prefix('S', at);
+	printf(" avail=%s seed=%s create=%s\n", st->avail_s, st->seed, st->create);
 	for (unsigned i = 0; i < st->ndevs; i++) {
 		const struct dev_state *d = &st->devs[i];
 
-		printf("@@ D %lu dev:%u size=%s align=%s resource=%s target_node=%s driver=%s\n", at,
-		       d->id, d->size_s, d->align_s, d->resource_s, d->target_node, d->driver);
-		for (unsigned j = 0; j < d->nmaps; j++)
-			printf("@@ M %lu dev:%u %u start=%s end=%s page_offset=%s\n", at, d->id,
-			       d->maps[j].k, d->maps[j].start_s, d->maps[j].end_s, d->maps[j].pgoff_s);
+		record_prefix('D', at);
+		printf(" dev:%u size=%s align=%s resource=%s target_node=%s driver=%s\n", d->id,
+		       d->size_s, d->align_s, d->resource_s, d->target_node, d->driver);
+		for (unsigned j = 0; j < d->nmaps; j++) {
+			record_prefix('M', at);
+			printf(" dev:%u %u start=%s end=%s page_offset=%s\n", d->id, d->maps[j].k,
+			       d->maps[j].start_s, d->maps[j].end_s, d->maps[j].pgoff_s);
+		}
 	}
-	printf("@@ E %lu\n", at);
+	record_prefix('E', at);
+	printf("\n");
 }
 
 static const struct dev_state *find_dev(const struct state *st, unsigned id)
@@ -398,6 +457,302 @@ static const struct dev_state *find_dev(const struct state *st, unsigned id)
 		if (st->devs[i].id == id)
 			return &st->devs[i];
 	return NULL;
+}
+
+/* ---- captured trees ----------------------------------------------------- */
+
+/*
+ * capture_tree() prints the dax part of sysfs as a tree the host rebuilds
+ * (kernel-compare) and daxm_ctx_import_sysfs() reads:
+ *
+ *   @@ TREE BEGIN name
+ *   @@ T f REL =CONTENT       a file, content %XX-escaped as in W lines
+ *   @@ T w REL               a write-only attribute (mapping, delete, bind...):
+ *                            it cannot be read, the tree keeps an empty file
+ *   @@ T l REL =TARGET       a symlink, its target as readlink() gives it
+ *   @@ T d REL               a directory
+ *   @@ T REGION id=R kind=dynamic|static start=0x.. size=N align=N
+ *   @@ T S/D/M/E ...         that region's state, as the recorder prints it
+ *   @@ TREE END name entries=N
+ *
+ * REL is relative to the root ("sys/...", "proc/..."). The tree holds
+ * proc/sys/kernel/osrelease, sys/bus/dax/devices/ (the relative links),
+ * sys/bus/dax/drivers/<driver>/ (its device links and write-only files),
+ * and every producer's dax_region/ and daxR.N/ directories (all attribute
+ * files, mappingK/, the driver and subsystem links; not power/).
+ */
+static struct state tree_state;
+static struct map_state tree_pool[MAX_DEVS][MAX_MAPS];
+static unsigned long tree_entries;
+
+static void tree_entry(char kind, const char *rel, const char *arg, size_t len)
+{
+	tree_entries++;
+	printf("@@ T %c %s", kind, rel);
+	if (arg) {
+		printf(" =");
+		print_escaped(arg, len);
+	}
+	putchar('\n');
+}
+
+static void capture_file(const char *abs, const char *rel)
+{
+	char buf[4097];
+	int fd = open(abs, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0 && errno == EACCES) {
+		tree_entry('w', rel, NULL, 0);
+		return;
+	}
+	if (fd < 0)
+		fatal("capture: open %s: %s", abs, strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0 && errno == EACCES) {
+		close(fd);
+		tree_entry('w', rel, NULL, 0);
+		return;
+	}
+	if (n < 0)
+		fatal("capture: read %s: %s", abs, strerror(errno));
+	close(fd);
+	tree_entry('f', rel, buf, (size_t)n);
+}
+
+static void capture_link(const char *abs, const char *rel)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(abs, target, sizeof(target) - 1);
+
+	if (n < 0)
+		fatal("capture: readlink %s: %s", abs, strerror(errno));
+	tree_entry('l', rel, target, (size_t)n);
+}
+
+/* A dax_region/ or daxR.N/ directory with its mappingK/ subdirectories. */
+static void capture_dir(const char *abs, const char *rel, int depth)
+{
+	struct dirent **names;
+	int n = scandir(abs, &names, NULL, alphasort);
+
+	if (n < 0)
+		fatal("capture: scandir %s: %s", abs, strerror(errno));
+	tree_entry('d', rel, NULL, 0);
+	for (int i = 0; i < n; i++) {
+		char a[PATH_MAX], r[PATH_MAX];
+		const char *name = names[i]->d_name;
+		struct stat st;
+
+		if (strcmp(name, ".") && strcmp(name, "..") && strcmp(name, "power")) {
+			snprintf(a, sizeof(a), "%s/%s", abs, name);
+			snprintf(r, sizeof(r), "%s/%s", rel, name);
+			if (lstat(a, &st))
+				fatal("capture: lstat %s: %s", a, strerror(errno));
+			if (S_ISLNK(st.st_mode))
+				capture_link(a, r);
+			else if (S_ISDIR(st.st_mode) && depth > 0)
+				capture_dir(a, r, depth - 1);
+			else if (S_ISREG(st.st_mode))
+				capture_file(a, r);
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* The start of the "Soft Reserved" range of /proc/iomem holding @addr
+ * (a dynamic hmem region is one such range); 0 if none does. */
+static uint64_t soft_reserved_start(uint64_t addr, uint64_t *size)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	char line[256];
+	uint64_t found = 0;
+
+	if (!f)
+		fatal("open /proc/iomem: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+		int used;
+
+		if (sscanf(line, " %llx-%llx : %n", &a, &b, &used) == 2 &&
+		    !strncmp(line + used, "Soft Reserved", 13) && a <= addr && addr <= b) {
+			found = a;
+			*size = b - a + 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+struct producer {
+	char dir[PATH_MAX];	/* /sys/devices/..., the parent of dax_region */
+	int id;
+};
+
+static int cmp_producer(const void *a, const void *b)
+{
+	const struct producer *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The expected state of the region of producer @p: where it starts (not
+ * an attribute: the region under test's known start, a static region's
+ * one device, or the Soft Reserved range of /proc/iomem), then its state. */
+static void capture_expected(const struct producer *p)
+{
+	char rdir[PATH_MAX], path[PATH_MAX], size_s[32], align_s[32];
+	uint64_t start = 0, iosize = 0;
+	int dynamic;
+
+	snprintf(rdir, sizeof(rdir), "%s/dax_region", p->dir);
+	snprintf(path, sizeof(path), "%s/available_size", rdir);
+	dynamic = access(path, F_OK) == 0;
+	snprintf(path, sizeof(path), "%s/size", rdir);
+	read_u64(path, size_s, sizeof(size_s));
+	snprintf(path, sizeof(path), "%s/align", rdir);
+	read_u64(path, align_s, sizeof(align_s));
+	read_region_state(&tree_state, p->id, rdir, tree_pool);
+	if (!tree_state.ndevs)
+		fatal("capture: region%d has no device", p->id);
+	if (!dynamic) {
+		start = tree_state.devs[0].resource;
+	} else {
+		start = soft_reserved_start(tree_state.devs[0].resource, &iosize);
+		if (!start || iosize != strtoull(size_s, NULL, 10))
+			fatal("capture: region%d: no Soft Reserved range of its size in /proc/iomem holds %#" PRIx64,
+			      p->id, tree_state.devs[0].resource);
+		if (p->id == region_id && start != region_start)
+			fatal("capture: region%d: /proc/iomem says it starts at %#" PRIx64 ", not %#" PRIx64,
+			      p->id, start, region_start);
+	}
+	printf("@@ T REGION id=%d kind=%s start=%#" PRIx64 " size=%s align=%s\n", p->id,
+	       dynamic ? "dynamic" : "static", start, size_s, align_s);
+	print_state(&tree_state, NO_STEP);
+}
+
+static void capture_tree(const char *name)
+{
+	static struct producer producers[MAX_DEVS];
+	unsigned nprod = 0;
+	struct dirent **names;
+	int n;
+
+	tree_entries = 0;
+	printf("@@ TREE BEGIN %s\n", name);
+	capture_file("/proc/sys/kernel/osrelease", "proc/sys/kernel/osrelease");
+	tree_entry('d', "sys/bus/dax/devices", NULL, 0);
+	n = scandir(DAX_DEVICES, &names, NULL, alphasort);
+	if (n < 0)
+		fatal("capture: scandir " DAX_DEVICES ": %s", strerror(errno));
+	for (int i = 0; i < n; i++) {
+		char a[PATH_MAX], r[PATH_MAX], real[PATH_MAX], *slash;
+		const char *dname = names[i]->d_name;
+		unsigned j;
+
+		if (dname[0] != '.') {
+			snprintf(a, sizeof(a), DAX_DEVICES "/%s", dname);
+			snprintf(r, sizeof(r), "sys/bus/dax/devices/%s", dname);
+			capture_link(a, r);
+			if (!realpath(a, real) || !(slash = strrchr(real, '/')))
+				fatal("capture: realpath %s: %s", a, strerror(errno));
+			*slash = '\0';
+			for (j = 0; j < nprod && strcmp(producers[j].dir, real); j++)
+				;
+			if (j == nprod) {
+				char path[PATH_MAX];
+
+				if (nprod == MAX_DEVS)
+					fatal("capture: more than %d regions", MAX_DEVS);
+				snprintf(producers[nprod].dir, sizeof(producers[0].dir), "%s", real);
+				snprintf(path, sizeof(path), "%s/dax_region/id", real);
+				producers[nprod].id = (int)read_u64(path, NULL, 0);
+				nprod++;
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	qsort(producers, nprod, sizeof(producers[0]), cmp_producer);
+
+	/* the drivers: their device links and write-only files, not "module" */
+	n = scandir("/sys/bus/dax/drivers", &names, NULL, alphasort);
+	if (n < 0)
+		fatal("capture: scandir /sys/bus/dax/drivers: %s", strerror(errno));
+	for (int i = 0; i < n; i++) {
+		const char *drv = names[i]->d_name;
+
+		if (drv[0] != '.') {
+			char a[PATH_MAX], r[PATH_MAX];
+			struct dirent **files;
+			int m;
+
+			snprintf(a, sizeof(a), "/sys/bus/dax/drivers/%s", drv);
+			snprintf(r, sizeof(r), "sys/bus/dax/drivers/%s", drv);
+			tree_entry('d', r, NULL, 0);
+			m = scandir(a, &files, NULL, alphasort);
+			if (m < 0)
+				fatal("capture: scandir %s: %s", a, strerror(errno));
+			for (int k = 0; k < m; k++) {
+				char fa[PATH_MAX], fr[PATH_MAX];
+				const char *f = files[k]->d_name;
+				struct stat st;
+
+				snprintf(fa, sizeof(fa), "%s/%s", a, f);
+				snprintf(fr, sizeof(fr), "%s/%s", r, f);
+				if (f[0] != '.' && strcmp(f, "module") && !lstat(fa, &st)) {
+					if (S_ISLNK(st.st_mode))
+						capture_link(fa, fr);
+					else if (S_ISREG(st.st_mode))
+						capture_file(fa, fr);
+				}
+				free(files[k]);
+			}
+			free(files);
+		}
+		free(names[i]);
+	}
+	free(names);
+
+	/* each producer: dax_region/ and its devices */
+	for (unsigned j = 0; j < nprod; j++) {
+		char a[PATH_MAX], r[PATH_MAX];
+		const char *rel = producers[j].dir + 1;	/* without the leading '/' */
+
+		snprintf(a, sizeof(a), "%s/dax_region", producers[j].dir);
+		snprintf(r, sizeof(r), "%s/dax_region", rel);
+		capture_dir(a, r, 0);
+		n = scandir(DAX_DEVICES, &names, NULL, alphasort);
+		for (int i = 0; i < n; i++) {
+			char real[PATH_MAX], *slash;
+
+			snprintf(a, sizeof(a), DAX_DEVICES "/%s", names[i]->d_name);
+			if (names[i]->d_name[0] != '.' && realpath(a, real) && (slash = strrchr(real, '/'))) {
+				*slash = '\0';
+				if (!strcmp(real, producers[j].dir)) {
+					snprintf(a, sizeof(a), "%s/%s", producers[j].dir, slash + 1);
+					snprintf(r, sizeof(r), "%s/%s", rel, slash + 1);
+					capture_dir(a, r, 1);
+				}
+			}
+			free(names[i]);
+		}
+		free(names);
+	}
+
+	{
+		struct utsname u;
+
+		if (uname(&u))
+			fatal("uname");
+		printf("@@ T KERNEL %s\n", u.release);
+	}
+	for (unsigned j = 0; j < nprod; j++)
+		capture_expected(&producers[j]);
+	printf("@@ TREE END %s entries=%lu\n", name, tree_entries);
+	fflush(stdout);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -1063,6 +1418,12 @@ static void run_line(const char *file, unsigned lineno, char *line)
 
 		printf("@@ I random seed=%llu (%s)\n", seed, args);
 		run_random(args);
+	} else if (!strcmp(cmd, "capture")) {
+		char name[64];
+
+		if (sscanf(args, "%63[A-Za-z0-9_.-]", name) != 1 || strcmp(name, args))
+			fatal("%s:%u: capture wants a NAME of letters, digits, '.', '_' or '-'", file, lineno);
+		capture_tree(name);
 	} else if (!strcmp(cmd, "sleep")) {
 		usleep((useconds_t)strtoul(args, NULL, 0) * 1000);
 	} else if (!strcmp(cmd, "reset")) {
@@ -1143,11 +1504,15 @@ static void find_region(void)
 	region_start = read_u64(path, NULL, 0);
 }
 
-/* Find the region and record it with its state as found (a producer's). */
+/* Find the region and record it with its state as found (a producer's),
+ * after the tree the host imports it from ("boot" the first time). */
 static void begin_region(void)
 {
+	static int regions;
+
 	region_id = -1;
 	find_region();
+	capture_tree(regions++ ? "region" : "boot");
 	printf("@@ REGION id=%d start=%#" PRIx64 " size=%" PRIu64 " align=%" PRIu64 " path=%s\n",
 	       region_id, region_start, region_size, region_align, region_dir);
 	read_state(&cur);
@@ -1163,6 +1528,11 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (argc == 3 && !strcmp(argv[1], "--capture")) {
+		/* capture only (the devmem guest): every region, starts from /proc/iomem */
+		capture_tree(argv[2]);
+		return 0;
+	}
 	if (argc > 2 && !strcmp(argv[1], "-m")) {
 		hmem_module = argv[2];
 		i = 3;

@@ -4,18 +4,29 @@
  * of the region after it.
  *
  * usage: kernel-compare [--stop-at-first] [--verbose] [--profile 6.1|6.12]
- *                       [--boot-seconds S] GUEST_LOG
+ *                       [--by-hand] [--trees DIR] [--boot-seconds S] GUEST_LOG
+ *        kernel-compare --trees-only [--trees DIR] GUEST_LOG
  *
- * The model region is built from the record's boot state (step 0): the
- * region's id, start, size and align, the profile of the kernel release,
- * and daxR.0 as the kernel had it (covering the region, bound or not, or
- * idle). Every "@@ W" write is then applied with daxm_attr_write() and the
- * state is read back with daxm_attr_read() in the same text the kernel
- * printed. On a mismatch the step, the scenario, its seed, both errnos and
- * both states are printed; the scenario is abandoned and the comparison
- * resumes, with a fresh model, at the next point where the guest has put
- * the region back into its canonical idle state ("@@ C"). With
- * --stop-at-first nothing after the first mismatch is compared.
+ * The guest captures the dax part of its sysfs as a tree ("@@ TREE" blocks,
+ * see sysfs-replay's capture_tree()) before every REGION line (at boot and
+ * after every reload of dax_hmem) and where a scenario says "capture NAME".
+ * Each tree is rebuilt as a directory (under --trees DIR, kept; otherwise
+ * a temporary one), imported with daxm_ctx_import_sysfs() and compared with
+ * the state the guest recorded next to it, region by region ("TREE
+ * MISMATCH" otherwise). The model a REGION's scenarios run on is the import
+ * of the tree just before it. The region is also built by hand from the
+ * record (its id, start, size and align, the profile of the kernel
+ * release, daxR.0 covering the region, bound or not, or idle), and both
+ * must show the kernel's state; --by-hand (or --profile) runs the scenarios
+ * on the hand-built one instead. Every "@@ W" write is then applied with
+ * daxm_attr_write() and the state is read back with daxm_attr_read() in the
+ * same text the kernel printed. On a mismatch the step, the scenario, its
+ * seed, both errnos and both states are printed; the scenario is abandoned
+ * and the comparison resumes, with a fresh model, at the next point where
+ * the guest has put the region back into its canonical idle state ("@@ C").
+ * With --stop-at-first nothing after the first mismatch is compared.
+ * --trees-only checks the trees of a log without a record (the devmem
+ * boot's).
  *
  * Exit status: 0 when everything matched and every expectation of the
  * scenarios held in the guest; 1 otherwise; 2 for a record that cannot be
@@ -30,6 +41,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <daxmodel.h>
 
@@ -128,23 +143,23 @@ static const char *errname(int e)
 
 /* ---- the model ------------------------------------------------------------ */
 
-/* "daxR.N" of the model region -> "dev:N"; "" -> "-". */
-static void record_name(const char *name, char *out, size_t len)
+/* "daxR.N" of region @rid -> "dev:N"; "" -> "-". */
+static void record_name(const char *name, int rid, char *out, size_t len)
 {
 	int r, n, used;
 
 	if (!*name)
 		snprintf(out, len, "-");
-	else if (sscanf(name, "dax%d.%d%n", &r, &n, &used) == 2 && !name[used] && r == region_id && n >= 0)
+	else if (sscanf(name, "dax%d.%d%n", &r, &n, &used) == 2 && !name[used] && r == rid && n >= 0)
 		snprintf(out, len, "dev:%d", n);
 	else
 		snprintf(out, len, "%s", name);
 }
 
-/* An attribute as text without its newline; "absent" for ENOENT. */
-static void read_attr(const char *path, char *buf, size_t len)
+/* An attribute of @c as text without its newline; "absent" for ENOENT. */
+static void read_attr_of(struct daxm_ctx *c, const char *path, char *buf, size_t len)
 {
-	long n = daxm_attr_read(ctx, path, buf, len);
+	long n = daxm_attr_read(c, path, buf, len);
 
 	if (n == -ENOENT) {
 		snprintf(buf, len, "absent");
@@ -170,26 +185,26 @@ static int cmp_mapref(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-/* The model's state, in the lines sysfs-replay prints for the kernel. */
-static void model_state(struct state *st)
+/* Region @rid of model @c, in the lines sysfs-replay prints for the kernel. */
+static void model_state_of(struct daxm_ctx *c, int rid, struct state *st)
 {
-	struct daxm_region *region = daxm_region_get_by_id(ctx, region_id);
+	struct daxm_region *region = daxm_region_get_by_id(c, rid);
 	struct daxm_dev *dev;
 	char path[96], avail[64], seed[64], create[64], name[64], seedr[64], creater[64];
 
 	state_clear(st);
 	if (!region) {
-		state_add(st, "S <the model has no region%d>", region_id);
+		state_add(st, "S <the model has no region%d>", rid);
 		return;
 	}
-	snprintf(path, sizeof(path), "region%d/available_size", region_id);
-	read_attr(path, avail, sizeof(avail));
-	snprintf(path, sizeof(path), "region%d/seed", region_id);
-	read_attr(path, seed, sizeof(seed));
-	snprintf(path, sizeof(path), "region%d/create", region_id);
-	read_attr(path, create, sizeof(create));
-	record_name(seed, seedr, sizeof(seedr));
-	record_name(create, creater, sizeof(creater));
+	snprintf(path, sizeof(path), "region%d/available_size", rid);
+	read_attr_of(c, path, avail, sizeof(avail));
+	snprintf(path, sizeof(path), "region%d/seed", rid);
+	read_attr_of(c, path, seed, sizeof(seed));
+	snprintf(path, sizeof(path), "region%d/create", rid);
+	read_attr_of(c, path, create, sizeof(create));
+	record_name(seed, rid, seedr, sizeof(seedr));
+	record_name(create, rid, creater, sizeof(creater));
 	state_add(st, "S avail=%s seed=%s create=%s", avail, seedr, creater);
 
 	daxm_dev_foreach(region, dev) {
@@ -201,13 +216,13 @@ static void model_state(struct state *st)
 
 		snprintf(name, sizeof(name), "%s", devname ? devname : "?");
 		snprintf(path, sizeof(path), "%s/size", name);
-		read_attr(path, size, sizeof(size));
+		read_attr_of(c, path, size, sizeof(size));
 		snprintf(path, sizeof(path), "%s/align", name);
-		read_attr(path, align, sizeof(align));
+		read_attr_of(c, path, align, sizeof(align));
 		snprintf(path, sizeof(path), "%s/resource", name);
-		read_attr(path, resource, sizeof(resource));
+		read_attr_of(c, path, resource, sizeof(resource));
 		snprintf(path, sizeof(path), "%s/target_node", name);
-		read_attr(path, target, sizeof(target));
+		read_attr_of(c, path, target, sizeof(target));
 		state_add(st, "D dev:%d size=%s align=%s resource=%s target_node=%s driver=%s", id, size,
 			  align, resource, target, daxm_dev_is_enabled(dev) == 1 ? "device_dax" : "-");
 
@@ -225,11 +240,11 @@ static void model_state(struct state *st)
 			char start[32], end[32], pgoff[32];
 
 			snprintf(path, sizeof(path), "%s/mapping%d/start", name, maps[i].id);
-			read_attr(path, start, sizeof(start));
+			read_attr_of(c, path, start, sizeof(start));
 			snprintf(path, sizeof(path), "%s/mapping%d/end", name, maps[i].id);
-			read_attr(path, end, sizeof(end));
+			read_attr_of(c, path, end, sizeof(end));
 			snprintf(path, sizeof(path), "%s/mapping%d/page_offset", name, maps[i].id);
-			read_attr(path, pgoff, sizeof(pgoff));
+			read_attr_of(c, path, pgoff, sizeof(pgoff));
 			state_add(st, "M dev:%d %d start=%s end=%s page_offset=%s", id, maps[i].id, start, end,
 				  pgoff);
 		}
@@ -237,20 +252,34 @@ static void model_state(struct state *st)
 	}
 }
 
+/* The region under test of the model in use. */
+static void model_state(struct state *st)
+{
+	model_state_of(ctx, region_id, st);
+}
+
 /* A fresh context with the region as spec says. */
-static void model_build(void)
+static struct daxm_ctx *build_by_hand(void)
 {
 	struct daxm_region *region;
+	struct daxm_ctx *c;
 	int rc;
 
-	if (ctx)
-		daxm_unref(ctx);
-	if (daxm_new(&ctx))
+	if (daxm_new(&c))
 		die(2, "daxm_new failed");
-	rc = daxm_region_new(ctx, &spec, &region);
+	rc = daxm_region_new(c, &spec, &region);
 	if (rc)
 		die(2, "daxm_region_new(region%d start %#" PRIx64 " size %" PRIu64 " align %" PRIu64
 		       "): %s: %s", spec.id, spec.start, spec.size, spec.align, errname(-rc), daxm_last_error());
+	return c;
+}
+
+/* Use @c as the model from now on. */
+static void model_use(struct daxm_ctx *c)
+{
+	if (ctx)
+		daxm_unref(ctx);
+	ctx = c;
 }
 
 /* "key=value" out of a line; NULL if absent. Value ends at a space. */
@@ -282,10 +311,11 @@ static uint64_t field_u64(const char *line, const char *key)
 }
 
 /*
- * The model region the boot state describes: daxR.0 covering the region
- * (bound or not) or idle. Anything else is not a state a producer makes.
+ * The model region the boot state describes, built by hand: daxR.0
+ * covering the region (bound or not) or idle. Anything else is not a state
+ * a producer makes. Returns a new context.
  */
-static void model_from_boot(const struct state *boot)
+static struct daxm_ctx *model_from_boot(const struct state *boot)
 {
 	const char *d0 = NULL;
 	char buf[64];
@@ -311,14 +341,14 @@ static void model_from_boot(const struct state *boot)
 		spec.flags |= DAXM_REGION_UNBOUND;
 	if (field(d0, "target_node", buf, sizeof(buf)) && strcmp(buf, "absent"))
 		spec.target_node = atoi(buf);
-	model_build();
+	return build_by_hand();
 }
 
 /* The canonical idle state sysfs-replay resets to: a fresh idle region. */
 static void model_rebuild_idle(void)
 {
 	spec.flags = DAXM_REGION_IDLE;
-	model_build();
+	model_use(build_by_hand());
 }
 
 /* ---- applying a write ------------------------------------------------------ */
@@ -480,6 +510,292 @@ static int profile_of(const char *release)
 	return DAXM_PROFILE_6_1;
 }
 
+/* ---- captured trees --------------------------------------------------------- */
+
+/*
+ * A "@@ TREE BEGIN name" block (sysfs-replay's capture_tree()) is rebuilt
+ * as a directory under trees_base: NNN-name/ with sys/, proc/ and
+ * expected-state.txt (the guest's KERNEL, REGION and S/D/M lines). The
+ * directory is then imported with daxm_ctx_import_sysfs() into a fresh
+ * context and every region is compared with what the guest recorded. A
+ * tree captured just before a REGION line is the model that region's
+ * scenarios run on.
+ */
+static char trees_base[4096];
+static int trees_base_is_tmp;
+static unsigned ntrees, tree_mismatches, regions_imported;
+static struct daxm_ctx *tree_ctx;	/* the last tree's import, for the next REGION */
+static int tree_pending;		/* a tree came since the last REGION */
+static char tree_dir[4096];
+
+static void mkdirs(const char *path)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, 0755) && errno != EEXIST)
+				die(2, "mkdir %s: %s", buf, strerror(errno));
+			*p = '/';
+		}
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		die(2, "mkdir %s: %s", buf, strerror(errno));
+}
+
+/* %XX-decoded bytes of @enc; returns the length. */
+static size_t pct_decode(const char *enc, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; enc[i] && n + 1 < outlen; i++) {
+		if (enc[i] == '%' && isxdigit((unsigned char)enc[i + 1]) && isxdigit((unsigned char)enc[i + 2])) {
+			out[n++] = (char)(hexval(enc[i + 1]) * 16 + hexval(enc[i + 2]));
+			i += 2;
+		} else {
+			out[n++] = enc[i];
+		}
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* A relative path that stays inside the tree. */
+static int safe_rel(const char *rel)
+{
+	return *rel && *rel != '/' && !strstr(rel, "..") ? 1 : 0;
+}
+
+static void tree_parent(const char *path)
+{
+	char buf[4096], *slash;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	slash = strrchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		mkdirs(buf);
+	}
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static void trees_cleanup(void)
+{
+	if (trees_base_is_tmp && *trees_base)
+		nftw(trees_base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* "driver=NAME" -> "driver=bound" (the model knows binding, not drivers:
+ * a device kmem holds is bound too); the rest as is. */
+static void normalize_driver(const char *in, char *out, size_t len)
+{
+	const char *d = strstr(in, " driver=");
+
+	if (d && strcmp(d, " driver=-"))
+		snprintf(out, len, "%.*s driver=bound", (int)(d - in), in);
+	else
+		snprintf(out, len, "%s", in);
+}
+
+static void tree_problem(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tree_problem(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	tree_mismatches++;
+	printf("\nTREE MISMATCH in tree %u \"%s\" (%s): ", ntrees, name, tree_dir);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+/* Import the tree in tree_dir and compare it with @expected (the guest's
+ * lines). Returns the imported context (or NULL when the import failed). */
+static struct daxm_ctx *check_tree(const char *name, const char *release, const struct state *expected)
+{
+	struct daxm_ctx *c;
+	struct state want = { 0 }, got = { 0 };
+	unsigned nregions = 0;
+	int rc, profile = release[0] ? profile_of(release) : DAXM_PROFILE_6_12;
+
+	if (daxm_new(&c))
+		die(2, "daxm_new failed");
+	rc = daxm_ctx_import_sysfs(c, tree_dir);
+	if (rc <= 0) {
+		tree_problem(name, "daxm_ctx_import_sysfs: %s: %s", errname(-rc), daxm_last_error());
+		daxm_unref(c);
+		return NULL;
+	}
+	for (unsigned i = 0; i < expected->n; i++) {
+		const char *line = expected->line[i];
+		char kind[16];
+		struct daxm_region *r;
+		int id;
+		uint64_t start, size, align;
+
+		if (strncmp(line, "REGION ", 7))
+			continue;
+		nregions++;
+		id = (int)field_u64(line, "id");
+		start = field_u64(line, "start");
+		size = field_u64(line, "size");
+		align = field_u64(line, "align");
+		if (!field(line, "kind", kind, sizeof(kind)))
+			die(2, "no kind= in \"%s\"", line);
+		r = daxm_region_get_by_id(c, id);
+		if (!r) {
+			tree_problem(name, "region%d was not imported", id);
+			continue;
+		}
+		if (daxm_region_get_kind(r) != (!strcmp(kind, "dynamic") ? DAXM_REGION_DYNAMIC : DAXM_REGION_STATIC) ||
+		    daxm_region_get_start(r) != start || daxm_region_get_size(r) != size ||
+		    daxm_region_get_align(r) != align || daxm_region_get_profile(r) != profile)
+			tree_problem(name, "region%d: kernel %s start %#" PRIx64 " size %" PRIu64 " align %" PRIu64
+				     " (profile %s); imported kind %d start %#" PRIx64 " size %" PRIu64 " align %" PRIu64
+				     " profile %d", id, kind, start, size, align,
+				     profile == DAXM_PROFILE_6_1 ? "6.1" : "6.12", daxm_region_get_kind(r),
+				     daxm_region_get_start(r), daxm_region_get_size(r), daxm_region_get_align(r),
+				     daxm_region_get_profile(r));
+		/* the region's S/D/M lines */
+		state_clear(&want);
+		for (unsigned j = i + 1; j < expected->n && strncmp(expected->line[j], "REGION ", 7); j++) {
+			char buf[512];
+
+			normalize_driver(expected->line[j], buf, sizeof(buf));
+			state_add(&want, "%s", buf);
+		}
+		model_state_of(c, id, &got);
+		for (unsigned j = 0; j < got.n; j++) {
+			char buf[512];
+
+			normalize_driver(got.line[j], buf, sizeof(buf));
+			free(got.line[j]);
+			got.line[j] = strdup(buf);
+		}
+		if (!states_equal(&want, &got)) {
+			tree_problem(name, "region%d: the imported state differs from the kernel's", id);
+			print_state_pair(&want, &got);
+		}
+	}
+	if (rc != (int)nregions)
+		tree_problem(name, "the guest recorded %u regions, daxm_ctx_import_sysfs imported %d", nregions, rc);
+	state_clear(&want);
+	state_clear(&got);
+	return c;
+}
+
+/* Rebuild the tree whose "@@ TREE BEGIN" line was @begin, then check it. */
+static void read_tree(FILE *f, char **buf, size_t *cap, const char *begin)
+{
+	char name[128], release[128] = "", path[4096 + 512];
+	static char data[8192];
+	struct state expected = { 0 };
+	unsigned long entries = 0, announced;
+	FILE *ef;
+	char *line;
+
+	if (sscanf(begin, "@@ TREE BEGIN %127s", name) != 1 || !safe_rel(name) || strchr(name, '/'))
+		die(2, "bad line \"%s\"", begin);
+	if (!*trees_base) {
+		snprintf(trees_base, sizeof(trees_base), "%s/kernel-compare.XXXXXX",
+			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		if (!mkdtemp(trees_base))
+			die(2, "mkdtemp %s: %s", trees_base, strerror(errno));
+		trees_base_is_tmp = 1;
+		atexit(trees_cleanup);
+	}
+	ntrees++;
+	snprintf(tree_dir, sizeof(tree_dir), "%s/%03u-%s", trees_base, ntrees, name);
+	if (access(tree_dir, F_OK) == 0)
+		die(2, "%s exists already: give --trees an empty directory", tree_dir);
+	mkdirs(tree_dir);
+	for (;;) {
+		char kind, rel[1024];
+		int used = 0;
+
+		line = next_line(f, buf, cap);
+		if (!line)
+			die(2, "the record ends inside tree \"%s\"", name);
+		if (!strncmp(line, "@@ TREE END ", 12)) {
+			char v[32];
+
+			announced = field(line, "entries", v, sizeof(v)) ? strtoul(v, NULL, 10) : 0;
+			if (announced != entries)
+				die(2, "tree \"%s\": %lu entries announced, %lu read", name, announced, entries);
+			break;
+		}
+		if (!strncmp(line, "@@ FATAL", 8))
+			die(2, "guest: %s", line + 3);
+		if (!strncmp(line, "@@ T KERNEL ", 12)) {
+			snprintf(release, sizeof(release), "%s", line + 12);
+			continue;
+		}
+		if (!strncmp(line, "@@ T REGION ", 12) || (sscanf(line, "@@ T %c %n", &kind, &used) == 1 && used &&
+							     strchr("SDM", kind) && line[6] == ' ')) {
+			state_add(&expected, "%s", line + 5);
+			continue;
+		}
+		if (!strcmp(line, "@@ T E"))
+			continue;
+		if (sscanf(line, "@@ T %c %1023s%n", &kind, rel, &used) != 2 || !safe_rel(rel))
+			die(2, "tree \"%s\": bad line \"%s\"", name, line);
+		entries++;
+		snprintf(path, sizeof(path), "%s/%s", tree_dir, rel);
+		if (kind == 'd') {
+			mkdirs(path);
+		} else if (kind == 'f' || kind == 'w') {
+			size_t n = 0;
+			int fd;
+
+			if (kind == 'f') {
+				if (strncmp(line + used, " =", 2))
+					die(2, "tree \"%s\": bad line \"%s\"", name, line);
+				n = pct_decode(line + used + 2, data, sizeof(data));
+			}
+			tree_parent(path);
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			if (fd < 0 || write(fd, data, n) != (ssize_t)n || close(fd))
+				die(2, "write %s: %s", path, strerror(errno));
+		} else if (kind == 'l') {
+			if (strncmp(line + used, " =", 2))
+				die(2, "tree \"%s\": bad line \"%s\"", name, line);
+			pct_decode(line + used + 2, data, sizeof(data));
+			tree_parent(path);
+			if (symlink(data, path))
+				die(2, "symlink %s: %s", path, strerror(errno));
+		} else {
+			die(2, "tree \"%s\": bad line \"%s\"", name, line);
+		}
+	}
+	snprintf(path, sizeof(path), "%s/expected-state.txt", tree_dir);
+	ef = fopen(path, "w");
+	if (!ef)
+		die(2, "%s: %s", path, strerror(errno));
+	fprintf(ef, "# The state Linux showed when this tree was captured, recorded in the guest by\n"
+		    "# Tests/kernel/guest/sysfs-replay.c (dev:N is daxR.N of the region above it).\n"
+		    "KERNEL %s\n", release);
+	for (unsigned i = 0; i < expected.n; i++)
+		fprintf(ef, "%s\n", expected.line[i]);
+	if (fclose(ef))
+		die(2, "%s: %s", path, strerror(errno));
+
+	if (tree_ctx)
+		daxm_unref(tree_ctx);
+	tree_ctx = check_tree(name, release, &expected);
+	tree_pending = 1;
+	if (verbose)
+		printf("tree %u \"%s\": %lu entries, imported and checked\n", ntrees, name, entries);
+	state_clear(&expected);
+}
+
 int main(int argc, char **argv)
 {
 	const char *log = NULL;
@@ -489,8 +805,8 @@ int main(int argc, char **argv)
 	char *buf = NULL, *line;
 	size_t cap = 0;
 	FILE *f;
-	int begun = 0, ended = 0;
-	unsigned long writes = 0, guest_steps = 0;
+	int begun = 0, ended = 0, trees_only = 0, by_hand = 0;
+	unsigned long writes = 0, guest_steps = 0, nregions = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--stop-at-first"))
@@ -501,12 +817,22 @@ int main(int argc, char **argv)
 			profile_override = !strcmp(argv[++i], "6.1") ? DAXM_PROFILE_6_1 : DAXM_PROFILE_6_12;
 		else if (!strcmp(argv[i], "--boot-seconds") && i + 1 < argc)
 			boot_seconds = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--trees") && i + 1 < argc)
+			snprintf(trees_base, sizeof(trees_base), "%s", argv[++i]);
+		else if (!strcmp(argv[i], "--trees-only"))
+			trees_only = 1;
+		else if (!strcmp(argv[i], "--by-hand"))
+			by_hand = 1;
 		else if (argv[i][0] != '-' && !log)
 			log = argv[i];
 		else
 			die(2, "usage: kernel-compare [--stop-at-first] [--verbose] [--profile 6.1|6.12] "
-			       "[--boot-seconds S] GUEST_LOG");
+			       "[--by-hand] [--trees DIR] [--trees-only] [--boot-seconds S] GUEST_LOG");
 	}
+	if (profile_override)
+		by_hand = 1;	/* an imported region follows the tree's osrelease */
+	if (*trees_base)
+		mkdirs(trees_base);
 	if (!log)
 		die(2, "no guest log given");
 	f = fopen(log, "r");
@@ -519,6 +845,12 @@ int main(int argc, char **argv)
 		unsigned long step;
 		int used;
 
+		if (!strncmp(line, "@@ TREE BEGIN ", 14)) {
+			read_tree(f, &buf, &cap, line);
+			continue;
+		}
+		if (trees_only)
+			continue;
 		if (!begun) {
 			begun = !strcmp(line, "@@DAXREC BEGIN");
 			continue;
@@ -555,15 +887,38 @@ int main(int argc, char **argv)
 			for (unsigned i = 0; i < rest.n; i++)
 				state_add(&kstate, "%s", rest.line[i]);
 			state_clear(&rest);
-			model_from_boot(&kstate);
+			nregions++;
+			/* the model the scenarios run on: the region imported
+			 * from the tree the guest captured just before (see
+			 * read_tree()); the one built by hand must agree too */
+			model_use(model_from_boot(&kstate));
 			if (!in_sync)
 				printf("  (resumed after step %lu: the region was made anew)\n", at);
 			in_sync = 1;
 			model_state(&mstate);
 			if (!states_equal(&kstate, &mstate)) {
-				mismatch(at, "the producer's region", NULL, NULL, NULL, &kstate, &mstate);
+				mismatch(at, "the producer's region, built by hand", NULL, NULL, NULL, &kstate, &mstate);
 				if (stop_at_first)
 					break;
+			}
+			if (!by_hand && !tree_pending)
+				die(2, "step %lu: region%d has no captured tree before it (an older "
+				       "sysfs-replay?); --by-hand builds it by hand only", at, region_id);
+			tree_pending = 0;
+			if (!by_hand && !tree_ctx)
+				printf("  (the import failed (TREE MISMATCH above): region%d's scenarios run on "
+				       "the region built by hand)\n", region_id);
+			if (!by_hand && tree_ctx) {
+				model_use(tree_ctx);
+				tree_ctx = NULL;
+				regions_imported++;
+				model_state(&mstate);
+				if (!states_equal(&kstate, &mstate)) {
+					mismatch(at, "the producer's region, imported from the guest's sysfs", NULL,
+						 NULL, NULL, &kstate, &mstate);
+					if (stop_at_first)
+						break;
+				}
 			}
 		} else if (!strncmp(line, "@@ SCN ", 7)) {
 			char name[128];
@@ -636,6 +991,15 @@ int main(int argc, char **argv)
 	fclose(f);
 	free(buf);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (tree_ctx)
+		daxm_unref(tree_ctx);
+	if (trees_only) {
+		if (!ntrees)
+			die(2, "%s: no captured tree (\"@@ TREE BEGIN\")", log);
+		printf("kernel-compare: %u tree%s imported with daxm_ctx_import_sysfs and checked, %u mismatch%s\n",
+		       ntrees, ntrees == 1 ? "" : "s", tree_mismatches, tree_mismatches == 1 ? "" : "es");
+		return tree_mismatches ? 1 : 0;
+	}
 	if (!begun)
 		die(2, "%s: no \"@@DAXREC BEGIN\": the guest never ran sysfs-replay", log);
 	if (!ended && !(stop_at_first && mismatches))
@@ -644,9 +1008,11 @@ int main(int argc, char **argv)
 		die(2, "%s: the record announces %lu steps but holds %lu", log, guest_steps, writes);
 
 	printf("kernel-compare: linux %s (profile %s, region%d): %lu steps compared, %lu mismatches, "
-	       "%lu skipped after a mismatch, %lu expectation failures, %u scenarios; ",
+	       "%lu skipped after a mismatch, %lu expectation failures, %u scenarios; "
+	       "%u of %lu regions imported from the guest's sysfs, %u trees checked, %u tree mismatches; ",
 	       kernel_release, spec.profile == DAXM_PROFILE_6_1 ? "6.1" : "6.12", region_id, steps_compared,
-	       mismatches, steps_skipped, expect_failures + fatals, scn_index);
+	       mismatches, steps_skipped, expect_failures + fatals, scn_index, regions_imported, nregions,
+	       ntrees, tree_mismatches);
 	if (boot_seconds >= 0)
 		printf("boot+guest %.1fs, ", boot_seconds);
 	else if (guest_seconds >= 0)
@@ -656,5 +1022,5 @@ int main(int argc, char **argv)
 	state_clear(&kstate);
 	state_clear(&mstate);
 	daxm_unref(ctx);
-	return mismatches || expect_failures || fatals ? 1 : 0;
+	return mismatches || tree_mismatches || expect_failures || fatals ? 1 : 0;
 }
