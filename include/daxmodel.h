@@ -852,7 +852,8 @@ int daxm_dev_map(struct daxm_dev *dev, int prot, struct daxm_view **view);
  * daxm_dev_set_path - back the device with a real character device
  * (e.g. "/dev/dax0.1"), which later views open and mmap; NULL returns to
  * emulated memory. Returns 0, or -EBUSY (the device has a view), -EINVAL
- * (path longer than 4095 bytes), -ENODEV.
+ * (NULL @dev, an empty path, or a path longer than 4095 bytes; the path set
+ * before is kept), -ENODEV.
  */
 int daxm_dev_set_path(struct daxm_dev *dev, const char *path);
 

@@ -9,7 +9,14 @@ extension Device {
     /// - Throws: EINVAL (not a multiple of `granularity`), EBUSY (bound,
     ///   even for the current size), ENOSPC (growth beyond available_size),
     ///   EACCES (static region).
+    /// Promise (checked in debug builds): on success the size is exactly
+    /// `newSize`; a refusal changes nothing.
     public func resize(to newSize: UInt64) throws(DaxError) {
+        try keepingPromises("resize to \(hex(newSize))", { () throws(DaxError) in try resizeUnchecked(to: newSize) },
+                            promised: Device.resizePromise(newSize))
+    }
+
+    private func resizeUnchecked(to newSize: UInt64) throws(DaxError) {
         guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
         guard region.kind != .staticRegion else {
             throw DaxError(.permissionDenied, "\(name): size is read-only on static region \(region.name)")
@@ -204,7 +211,21 @@ extension Device {
     ///   `granularity`), EBUSY (a 0 length on a device with ranges),
     ///   ENOMEM (not free or not inside the region), EACCES (static),
     ///   EOPNOTSUPP (sparse).
+    /// Promise: on success exactly `[start, last]` is appended, or nothing
+    /// changes (a 0-byte range, or 6.12's silent unaligned length).
     public func addMapping(start: UInt64, last: UInt64) throws(DaxError) {
+        let length = last &- start &+ 1
+        try keepingPromises("mapping \(hex(start))-\(hex(last))",
+                            { () throws(DaxError) in try addMappingUnchecked(start: start, last: last) }) { b, a in
+            if length == 0 || !isAligned(length) { return a == b ? nil : "a no-op mapping changed the device" }
+            guard let span = Span(start: start, last: last), a.spans == b.spans + [span], a.size == b.size &+ length else {
+                return "the range was not appended as asked"
+            }
+            return nil
+        }
+    }
+
+    private func addMappingUnchecked(start: UInt64, last: UInt64) throws(DaxError) {
         guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
         switch region.kind {
         case .staticRegion:
@@ -238,6 +259,12 @@ extension Device {
     ///   multiple of max(value, 2 MiB); the old align stays), EBUSY (bound),
     ///   EACCES (static).
     public func setAlign(_ value: UInt64) throws(DaxError) {
+        try keepingPromises("align \(value)", { () throws(DaxError) in try setAlignUnchecked(value) }) { b, a in
+            a.align == value && a.spans == b.spans && a.isBound == b.isBound ? nil : "align not set, or ranges changed"
+        }
+    }
+
+    private func setAlignUnchecked(_ value: UInt64) throws(DaxError) {
         guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
         guard region.kind != .staticRegion else {
             throw DaxError(.permissionDenied, "\(name): align is read-only on static region \(region.name)")
@@ -260,6 +287,12 @@ extension Device {
     ///   aligned in start or length, which also leaves the device unable
     ///   to bind until deleted; or such a failure happened before).
     public func enable() throws(DaxError) {
+        try keepingPromises("enable", { () throws(DaxError) in try enableUnchecked() }) { b, a in
+            a.isBound && a.spans == b.spans ? nil : "not bound, or ranges changed"
+        }
+    }
+
+    private func enableUnchecked() throws(DaxError) {
         guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
         guard !isBound else { throw DaxError(.busy, "\(name): device is already enabled") }
         guard size > 0 else { throw DaxError(.noDeviceOrAddress, "\(name): cannot enable a device of size 0") }
@@ -278,6 +311,12 @@ extension Device {
     /// Unbinding from device_dax.
     /// - Throws: ENODEV (not bound).
     public func disable() throws(DaxError) {
+        try keepingPromises("disable", { () throws(DaxError) in try disableUnchecked() }) { b, a in
+            !a.isBound && a.spans == b.spans ? nil : "still bound, or ranges changed"
+        }
+    }
+
+    private func disableUnchecked() throws(DaxError) {
         guard region != nil, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
         guard isBound else { throw DaxError(.noDevice, "\(name): device is not enabled") }
         isBound = false

@@ -1,5 +1,6 @@
 /// Whole-model invariants, the `_checkInvariants` of swift-collections'
-/// shape: tests call `checkInvariants()` after every step; debug builds
+/// shape: tests call `checkInvariants()` after every step (it also lists
+/// the postconditions a verb broke, DaxBus+Promises.swift); debug builds
 /// (`DAXMODEL_INTERNAL_CHECKS`) also run it after every C ABI call and
 /// keep what failed in `invariantViolations` — a bug is recorded and
 /// reported, never turned into a trap in the host program.
@@ -7,7 +8,7 @@ extension DaxBus {
     /// Every violated invariant, as a sentence naming the object; empty
     /// when the model is consistent.
     public func checkInvariants() -> [String] {
-        var problems: [String] = []
+        var problems = brokenPromises.map { "broken promise: \($0)" }
         for region in regions {
             problems += region.checkInvariants()
             if region.model !== self { problems.append("\(region.name): model back-pointer is wrong") }
@@ -21,6 +22,7 @@ extension DaxBus {
     public func verifyAfterCall(_ what: @autoclosure () -> String) -> [String] {
         #if DAXMODEL_INTERNAL_CHECKS
         let problems = checkInvariants().map { "internal invariant broken after \(what()): \($0)" }
+        brokenPromises = []
         invariantViolations.append(contentsOf: problems)
         return problems
         #else

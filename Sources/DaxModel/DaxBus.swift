@@ -17,6 +17,9 @@ public final class DaxBus: @unchecked Sendable {
     var tagUse: [DaxTag: Int] = [:]
     /// Invariant failures found by `verifyAfterCall` (debug builds only).
     public internal(set) var invariantViolations: [String] = []
+    /// Postconditions that failed since the last `verifyAfterCall`
+    /// (debug builds only; see DaxBus+Promises.swift).
+    var brokenPromises: [String] = []
 
     public init() {}
 

@@ -7,6 +7,12 @@ extension Device {
     /// - Throws: EOPNOTSUPP (not a sparse region), EBUSY (the device has
     ///   size: its ranges belong to the old tag).
     public func selectTag(_ newTag: DaxTag?) throws(DaxError) {
+        try keepingPromises("select tag", { () throws(DaxError) in try selectTagUnchecked(newTag) }) { b, a in
+            a.tag == newTag && a.spans == b.spans ? nil : "tag not selected, or ranges changed"
+        }
+    }
+
+    private func selectTagUnchecked(_ newTag: DaxTag?) throws(DaxError) {
         guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
         guard region.kind == .sparse else {
             throw DaxError(.notSupported, "\(name): tags exist only on sparse regions")
@@ -27,7 +33,21 @@ extension Device {
     /// - Throws: EOPNOTSUPP (not sparse), EBUSY (the device has size or is
     ///   bound; or some of the tag's capacity is used, pinned or releasing),
     ///   ENOENT (no accepted extent has that tag).
+    /// Promise: the device then holds the tag's whole group (one extent
+    /// for "untagged"), one range per extent.
     public func claimTag(_ claimed: DaxTag) throws(DaxError) {
+        let members = region?.sparse.pools[claimed]?.members ?? []
+        let whole = members.reduce(UInt64(0)) { $0 &+ $1.length }
+        try keepingPromises("claim tag \(claimed)", { () throws(DaxError) in try claimTagUnchecked(claimed) }) { _, a in
+            guard a.tag == claimed, !a.spans.isEmpty else { return "tag not claimed, or no range" }
+            if claimed.isUntagged {
+                return a.spans.count == 1 && members.contains { $0.span == a.spans[0] } ? nil : "not one whole untagged extent"
+            }
+            return a.size == whole && a.spans.count == members.count ? nil : "not the whole group of \(members.count) extents"
+        }
+    }
+
+    private func claimTagUnchecked(_ claimed: DaxTag) throws(DaxError) {
         guard let region, !isDeleted else { throw DaxError(.noDevice, "\(name): device was deleted") }
         guard region.kind == .sparse else {
             throw DaxError(.notSupported, "\(name): claiming a tag needs a sparse region")

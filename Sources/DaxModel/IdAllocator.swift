@@ -40,6 +40,13 @@ struct IdAllocator: Sendable {
         freed.insert(id, at: i)
     }
 
+    /// True when `id` is taken (for postcondition checks).
+    func isUsed(_ id: Int) -> Bool {
+        guard id >= 0, id < next else { return false }
+        let i = insertionIndex(of: id)
+        return i == freed.count || freed[i] != id
+    }
+
     /// First index whose id is <= `id` (the array is descending).
     private func insertionIndex(of id: Int) -> Int { freed.partitionPoint { $0 > id } }
 }

@@ -17,6 +17,8 @@ extension Region {
         insert(device)
         if seed == nil { seed = device }
         youngest = device
+        model?.promise(device.size == 0 && self.device(id: device.id) === device && ids.isUsed(device.id),
+                       "\(name): create did not file a 0-size \(device.name)")
         return device
     }
 
@@ -56,6 +58,8 @@ extension Region {
         if seed === device { seed = nil }
         if youngest === device { youngest = nil }
         device.isDeleted = true
+        model?.promise(self.device(id: device.id) == nil && !ids.isUsed(device.id),
+                       "\(name): delete left \(device.name) filed or its id taken")
     }
 
     /// Marks the region, its devices and ranges deleted (model teardown).

@@ -55,6 +55,12 @@ extension Region {
         for (offer, result) in zip(offers, results) {
             switch result {
             case .accept:
+                defer {
+                    let found = records.last?.result == nil ? sparse.touching(Span(start: start &+ offer.offset, length: offer.length) ?? span) : []
+                    model?.promise(records.last?.result != nil
+                                   || (found.count == 1 && found[0].offset == offer.offset && found[0].length == offer.length && found[0].tag == offer.tag),
+                                   "\(name): an accepted offer at 0x\(String(offer.offset, radix: 16)) is not filed as one extent of its tag")
+                }
                 if sparse.byOrder.count >= sparse.maxExtents {
                     records.append(ExtentRecord(offer, result: .noSpace, reason: "region holds its maximum of \(sparse.maxExtents) extents"))
                 } else {

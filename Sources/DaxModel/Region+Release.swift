@@ -57,6 +57,10 @@ extension Region {
             }
             return posted
         }
+        defer {
+            model?.promise(!sparse.touching(span).contains { $0.state == .accepted },
+                           "\(self.name): release of \(span) left an accepted extent in its range")
+        }
         var now: [Extent] = [], deferred: [Extent] = []
         for extent in targets where extent.state == .accepted {
             if extent.refcount == 0 { now.append(extent) } else { deferred.append(extent) }
@@ -98,7 +102,8 @@ extension Region {
     /// - Throws: EBUSY (releasing), ENODEV (released).
     public func pin(_ extent: Extent) throws(DaxError) {
         switch extent.state {
-        case .accepted: extent.pins += 1
+        case .accepted:
+            extent.pins += 1
         case .releasing: throw DaxError(.busy, "\(name)/\(extent.name): a release is pending; it cannot be pinned")
         case .released, .staged: throw DaxError(.noDevice, "\(name)/\(extent.name): extent was released")
         }
@@ -110,8 +115,12 @@ extension Region {
     public func unpin(_ extent: Extent) throws(DaxError) {
         guard extent.state != .released else { throw DaxError(.noDevice, "\(name)/\(extent.name): extent was released") }
         guard extent.pins > 0 else { throw DaxError(.invalidArgument, "\(name)/\(extent.name): no pin to drop") }
+        let pinsBefore = extent.pins
         extent.pins -= 1
         dropReference(extent)
+        model?.promise(extent.pins == pinsBefore - 1, "\(name)/\(extent.name): put did not drop one pin")
+        model?.promise(extent.state != .releasing || extent.refcount > 0,
+                       "\(name)/\(extent.name): the last reference went and the release did not complete")
     }
 
     /// Re-tags one extent, or with `wholeGroup` every extent of its tag.
@@ -127,6 +136,7 @@ extension Region {
         if let model, model.tagExists(newTag) {
             throw DaxError(.exists, "\(name): tag \(newTag.uuidString) already exists on the host")
         }
+        defer { model?.promise(members.allSatisfy { $0.tag == newTag }, "\(name): retag left an extent with its old tag") }
         for member in members {
             sparse.pools[member.tag]?.remove(member, wasCounted: true)
             if sparse.pools[member.tag]?.isEmpty == true { sparse.pools[member.tag] = nil }

@@ -164,4 +164,27 @@ import Testing
         defer { daxm_unref(other) }
         #expect(daxm_ctx_import_sysfs(other, overlap.root) == -EINVAL, "ranges of two devices overlap")
     }
+
+    /// mappingK/page_offset must be the running sum of the earlier ranges'
+    /// pages (what the kernel's allocator always leaves); a tree that says
+    /// otherwise is refused, naming the mapping, and its region is not added.
+    @Test func pageOffsetsMustBeTheRunningSum() throws {
+        for (k, bad) in [(1, "0x1000"), (0, "0x200")] {
+            let tree = guestTree()
+            tree.file("sys/devices/platform/hmem.0/dax0.2/mapping\(k)/page_offset", bad + "\n")
+            var ctx: OpaquePointer?
+            daxm_new(&ctx)
+            defer { daxm_unref(ctx) }
+            #expect(daxm_ctx_import_sysfs(ctx, tree.root) == -EINVAL, "mapping\(k)/page_offset \(bad)")
+            #expect(String(cString: daxm_last_error()).contains("mapping\(k): page_offset"))
+            #expect(daxm_region_get_by_id(ctx, 0) == nil, "the refused region is not added")
+        }
+        // The consistent tree imports, with the offsets as read.
+        var ctx: OpaquePointer?
+        daxm_new(&ctx)
+        defer { daxm_unref(ctx) }
+        let good = guestTree()
+        #expect(daxm_ctx_import_sysfs(ctx, good.root) == 2)
+        #expect(read(ctx, "dax0.2/mapping1/page_offset") == "0x2000\n")
+    }
 }

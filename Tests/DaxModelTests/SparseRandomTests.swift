@@ -52,10 +52,29 @@ import Testing
             case 4:
                 if let d = rng.pick(devices) { _ = try? d.selectTag(rng.pick(Self.tags)) }
             case 5, 6:
-                if let d = rng.pick(devices) { _ = try? d.resize(to: UInt64(rng.below(24)) * 2 * mib) }
+                // A successful resize gives exactly the size asked; a
+                // refused one changes nothing.
+                if let d = rng.pick(devices) {
+                    let want = UInt64(rng.below(24)) * 2 * mib
+                    let before = d.ranges.map(\.span)
+                    if (try? d.resize(to: want)) != nil {
+                        #expect(d.size == want, "\(label): \(d.name) resized to \(want) has \(d.size)")
+                    } else {
+                        #expect(d.ranges.map(\.span) == before, "\(label): a refused resize changed \(d.name)")
+                    }
+                }
             case 7:
                 if let d = rng.pick(devices) {
-                    if rng.below(2) == 0 { _ = try? d.claimTag(Self.tags[rng.below(4)]) } else { _ = try? f.region.deleteDevice(d) }
+                    if rng.below(2) == 0 {
+                        let tag = Self.tags[rng.below(4)]
+                        let group = f.region.extents.filter { $0.tag == tag }
+                        if (try? d.claimTag(tag)) != nil {
+                            let want = tag.isUntagged ? d.ranges.first?.extent?.length : group.reduce(0) { $0 + $1.length }
+                            #expect(d.size == want && d.tag == tag, "\(label): \(d.name) claimed \(tag) short")
+                        }
+                    } else {
+                        _ = try? f.region.deleteDevice(d)
+                    }
                 }
             case 8:
                 if let e = rng.pick(f.region.extents) {

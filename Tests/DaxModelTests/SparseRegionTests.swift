@@ -258,4 +258,49 @@ import Testing
         #expect(b.tag == .untagged)
         f.check()
     }
+
+    /// Growth never extends a range across an extent boundary: adjacent
+    /// extents of one tag are separate extents, each holding its own
+    /// reference, so the next piece is a new range (the grow-in-place
+    /// rule applies inside one extent only). The size is exactly the size
+    /// asked, every time.
+    @Test("Growth across adjacent extents of one tag takes a new range in the next extent")
+    func growthAcrossAdjacentExtents() throws {
+        let f = try F()
+        try f.group([F.offer(0, 2, F.tagA, seq: 0), F.offer(2, 4, F.tagA, seq: 1)], shareable: true)
+        try f.group([F.offer(100, 2)])
+        try f.group([F.offer(102, 2)])
+        let a = try f.device(tag: F.tagA)
+        try a.resize(to: 4 * F.mib)
+        #expect(a.size == 4 * F.mib)
+        #expect(a.ranges.map(\.span.length) == [2 * F.mib, 2 * F.mib])
+        #expect(a.ranges.map { $0.extent?.offset } == [0, 2 * F.mib])
+        #expect(f.extent(at: 0)?.refcount == 1 && f.extent(at: 2)?.refcount == 1)
+        try a.resize(to: 6 * F.mib)  // the second range grows in place inside its extent
+        #expect(a.size == 6 * F.mib && a.ranges.count == 2)
+        #expect(a.ranges.last?.span.length == 4 * F.mib && f.extent(at: 2)?.refcount == 1)
+        try a.resize(to: 2 * F.mib)
+        #expect(a.size == 2 * F.mib && a.ranges.count == 1 && f.extent(at: 2)?.refcount == 0)
+        let u = try f.device(tag: .untagged)
+        try u.resize(to: 4 * F.mib)  // untagged extents of two groups, adjacent
+        #expect(u.size == 4 * F.mib && u.ranges.count == 2)
+        #expect(f.extent(at: 100)?.refcount == 1 && f.extent(at: 102)?.refcount == 1)
+        // Released one at a time: each goes with its own reference.
+        try f.region.requestRelease(offset: 102 * F.mib, length: 2 * F.mib)
+        #expect(f.extent(at: 102)?.state == .releasing)
+        try u.resize(to: 2 * F.mib)
+        #expect(f.extent(at: 102) == nil && f.extent(at: 100)?.refcount == 1)
+        f.check()
+    }
+
+    /// A group whose untagged extent is refused keeps the rest: only a
+    /// tagged extent's refusal takes its tag group along (S24, S25).
+    @Test("A rejected untagged extent does not cancel the rest of its group")
+    func rejectedUntaggedExtentCancelsNothing() throws {
+        let f = try F()
+        let answer = try f.group([F.offer(0, 2), F.offer(4, 3), F.offer(10, 2), F.offer(20, 2, F.tagA)])
+        #expect(answer.records.map(\.result) == [nil, .invalidArgument, nil, nil])
+        #expect(f.region.extents.map(\.offset) == [0, 10 * F.mib, 20 * F.mib])
+        f.check()
+    }
 }

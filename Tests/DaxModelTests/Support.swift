@@ -89,18 +89,56 @@ enum ABIKind: UInt32, Sendable {
     case sparse = 3
 }
 
-/// One daxm_ctx, freed on deinit.
+/// The debug build's reports of broken invariants or promises after a
+/// call on one context (log lines from "verifyAfterCall").
+final class InvariantWatch: @unchecked Sendable {
+    private let lock = NSLockLike()
+    private var found: [String] = []
+
+    func record(_ message: String) { lock.locked { found.append(message) } }
+    var messages: [String] { lock.locked { found } }
+}
+
+/// A pthread mutex, enough for the watch (Foundation is not used).
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+}
+
+/// One daxm_ctx, freed on deinit. Its log goes to stderr as the default
+/// logger's would, except that a broken invariant or promise found after
+/// any call fails the test that owns the context.
 final class ABICtx {
     let raw: OpaquePointer
+    let watch = InvariantWatch()
 
     init() throws {
         var p: OpaquePointer? = nil
         let rc = daxm_new(&p)
         try #require(rc == 0, "daxm_new returned \(rc): \(abiLastError())")
         raw = try #require(p, "daxm_new returned 0 but no context")
+        daxm_set_userdata(raw, Unmanaged.passUnretained(watch).toOpaque())
+        daxm_set_log_fn(raw) { ctx, _, _, _, fn, msg in
+            let function = fn.map { String(cString: $0) } ?? ""
+            let text = msg.map { String(cString: $0) } ?? ""
+            if function == "verifyAfterCall", let ud = daxm_get_userdata(ctx) {
+                Unmanaged<InvariantWatch>.fromOpaque(ud).takeUnretainedValue().record(text)
+            }
+            let line = "libdaxmodel: \(function): \(text)\n"
+            _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        }
     }
 
-    deinit { daxm_unref(raw) }
+    deinit {
+        daxm_unref(raw)
+        for message in watch.messages { Issue.record("the library's own check after a call: \(message)") }
+    }
 
     /// Add a region with daxm_region_new. Defaults: dynamic, id 0, 2 MiB align,
     /// no target node, daxR.0 covering the region and bound.

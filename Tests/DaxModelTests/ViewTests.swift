@@ -110,9 +110,30 @@ import Testing
         #expect(p[0] == UInt8(ascii: "d") && p[2] == UInt8(ascii: "x"))
     }
 
+    /// A path is 1..4095 bytes; a refused one keeps the path set before
+    /// (nothing is cut short), NULL returns to emulated memory.
+    @Test func devicePathBounds() throws {
+        let f = Fixture()
+        let d = f.device(size: 2 * mib)
+        var view: OpaquePointer?
+        #expect(daxm_dev_set_path(d, "/nonexistent/dax9.9") == 0)
+        #expect(daxm_dev_set_path(d, "") == -EINVAL)
+        #expect(String(cString: daxm_last_error()).contains("empty"))
+        #expect(daxm_dev_set_path(d, "/" + String(repeating: "d", count: 4095)) == -EINVAL, "4096 bytes")
+        #expect(daxm_dev_map(d, PROT_READ, &view) == -ENOENT, "the earlier path is still set, not a cut one")
+        #expect(daxm_dev_set_path(d, "/" + String(repeating: "d", count: 4094)) == 0, "4095 bytes fit")
+        #expect(daxm_dev_map(d, PROT_READ, &view) == -ENAMETOOLONG, "open(2) sees the whole path")
+        #expect(daxm_dev_set_path(nil, "/dev/null") == -EINVAL)
+        #expect(daxm_dev_set_path(d, nil) == 0)
+        let v = try #require(f.map(d, write: false), "NULL returns to emulated memory")
+        #expect(daxm_view_unmap(v) == 0)
+    }
+
     /// Writes through a tag-A device, releases, re-offers the same range
-    /// as tag B, and reads it back through a new device.
-    private func reofferReadsZeros(flags: UInt32) throws -> Bool {
+    /// as tag B, and reads it back through a new device. With `byPin`,
+    /// the release is held by a pin and completes at its put instead of
+    /// at the resize.
+    private func reofferReadsZeros(flags: UInt32, byPin: Bool = false) throws -> Bool {
         let f = Fixture(sparse: true, flags: flags)
         var ext = daxm_extent_spec()
         ext.length = 8 * mib
@@ -123,9 +144,15 @@ import Testing
         #expect(daxm_dev_claim_tag(job, &ext.tag.0) == 0)
         let v = try #require(f.map(job))
         memset(daxm_view_get_addr(v), 0x77, Int(8 * mib))
+        let pinned = daxm_extent_get_first(f.region)
+        if byPin { #expect(daxm_extent_get(pinned) == 0) }
         #expect(daxm_region_release_extents(f.region, 0, 8 * mib, &ext.tag.0, 0) == 0)
         #expect(daxm_view_unmap(v) == 0)
-        #expect(daxm_dev_set_size(job, 0) == 0)  // last reference: the release completes
+        #expect(daxm_dev_set_size(job, 0) == 0)  // without a pin, the last reference: the release completes
+        if byPin {
+            #expect(daxm_extent_get_state(pinned) == Int32(DAXM_EXTENT_RELEASING))
+            #expect(daxm_extent_put(pinned) == 0)
+        }
         #expect(daxm_tag_parse("bbbbbbbb-0000-4000-8000-000000000002", &ext.tag.0) == 0)
         #expect(daxm_region_add_extents(f.region, &ext, 1, 0) == 0)
         var next: OpaquePointer?
@@ -140,5 +167,6 @@ import Testing
     @Test func releasedCapacityIsSanitized() throws {
         #expect(try reofferReadsZeros(flags: 0), "the next tag must read zeros")
         #expect(try !reofferReadsZeros(flags: UInt32(DAXM_REGION_NO_SANITIZE)), "without sanitize the old bytes stay")
+        #expect(try reofferReadsZeros(flags: 0, byPin: true), "a release completed by the last put is sanitized too")
     }
 }

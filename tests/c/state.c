@@ -100,8 +100,16 @@ static struct daxm_ctx *rich_model(int variant)
 	CHECK_OK(daxm_region_create_dev(sp, &u));
 	CHECK_OK(daxm_dev_set_tag(u, ext[0].tag));
 	CHECK_OK(daxm_dev_set_size(u, 8 * MiB));
+	/* A device with a tag chosen and no size yet keeps its tag too. */
+	struct daxm_dev *waiting;
+	CHECK_OK(daxm_region_create_dev(sp, &waiting));
+	CHECK_OK(daxm_dev_set_tag(waiting, ext[1].tag));
 	struct daxm_extent *first = daxm_extent_get_first(sp);
 	CHECK_OK(daxm_extent_get(first));
+	/* Two pins on an accepted extent that a device also uses. */
+	struct daxm_extent *tagged = daxm_extent_get_next(first);
+	CHECK_OK(daxm_extent_get(tagged));
+	CHECK_OK(daxm_extent_get(tagged));
 	CHECK_OK(daxm_region_release_extents(sp, 0, 2 * MiB, NULL, 0)); /* deferred */
 	struct daxm_extent_spec staged = { .offset = 512 * MiB, .length = 2 * MiB };
 	CHECK_OK(daxm_region_add_extents(sp, &staged, 1, DAXM_GROUP_MORE));
@@ -113,7 +121,8 @@ static const char *const probe_paths[] = {
 	"dax0.1/mapping1/start", "dax0.1/mapping1/page_offset", "dax0.2/size",
 	"region1/size", "dax1.0/size", "region2/available_size", "region2/extent0/state",
 	"region2/extent0/refcount", "region2/extent1/tag", "dax2.1/size", "dax2.1/uuid",
-	"dax2.2/tag", "dax2.2/mapping0/start",
+	"dax2.2/tag", "dax2.2/mapping0/start", "dax2.3/size", "dax2.3/tag", "region2/extent1/refcount",
+	"region2/extent2/refcount",
 };
 
 void test_state_roundtrip(void)
@@ -142,14 +151,28 @@ void test_state_roundtrip(void)
 	 * shrinks, and the deferred release completes. */
 	struct daxm_region *sp = daxm_region_get_by_id(back, 2);
 	struct daxm_extent *first = daxm_extent_get_first(sp);
+	struct daxm_extent *tagged = daxm_extent_get_next(first);
 	CHECK_INT(daxm_extent_get_state(first), DAXM_EXTENT_RELEASING);
 	CHECK_OK(daxm_extent_put(first));
 	CHECK_OK(daxm_dev_set_size(daxm_dev_get_by_name(back, "dax2.2"), 0));
 	CHECK_INT(daxm_extent_get_state(daxm_extent_get_first(sp)), DAXM_EXTENT_ACCEPTED);
+	/* Pins came back as pins: two puts work, a third has none to drop. */
+	CHECK_INT(daxm_extent_get_refcount(tagged), 3);
+	CHECK_OK(daxm_extent_put(tagged));
+	CHECK_OK(daxm_extent_put(tagged));
+	CHECK_ERR(daxm_extent_put(tagged), EINVAL);
+	CHECK_INT(daxm_extent_get_refcount(tagged), 1);
+	/* The waiting device sizes from the tag it chose before the save. */
+	struct daxm_dev *waiting = daxm_dev_get_by_name(back, "dax2.3");
+	CHECK_ERR(daxm_dev_set_size(waiting, 2 * MiB), ENOSPC); /* its tag is all claimed by dax2.1 */
+	CHECK_OK(daxm_dev_set_size(daxm_dev_get_by_name(back, "dax2.1"), 0));
+	CHECK_OK(daxm_dev_set_size(waiting, 2 * MiB));
+	CHECK_STR(attr(back, "dax2.3/tag"), "0f0e0d0c-0b0a-4908-8706-050403020100\n");
 	CHECK_ERR(daxm_ctx_load(NULL, &back), EINVAL);
 	CHECK_ERR(daxm_ctx_load(p1, NULL), EINVAL);
 	CHECK_ERR(daxm_ctx_save(NULL, p1), EINVAL);
 	CHECK_ERR(daxm_ctx_save(ctx, NULL), EINVAL);
+	CHECK_ERR(daxm_ctx_save(ctx, ""), EINVAL);
 	struct daxm_ctx *none = (struct daxm_ctx *)1;
 	CHECK_ERR(daxm_ctx_load("/nonexistent/state.json", &none), ENOENT);
 	CHECK(none == NULL);
