@@ -69,13 +69,43 @@ struct OpGenerator {
     }
 
     mutating func number(_ v: UInt64) -> String {
-        switch rng.weighted([70, 10, 4, 5, 5, 6]) {
+        switch rng.weighted([70, 10, 4, 5, 5, 6, 8]) {
         case 0: return String(v)
         case 1: return hexText(v)
         case 2: return "0X" + String(v, radix: 16, uppercase: true)
         case 3: return v == 0 ? "0" : "0" + String(v, radix: 8)
         case 4: return "+" + String(v)
-        default: return String(v) + "\n"
+        case 5: return String(v) + "\n"
+        default: return oddNumber(v)
+        }
+    }
+
+    /// The kernel's odd inputs around a number: most are refused (EINVAL
+    /// or ERANGE), some are valid spellings (a leading '+' before "0x",
+    /// leading zeros read as octal, hex digits in either case).
+    mutating func oddNumber(_ v: UInt64) -> String {
+        let d = String(v)
+        return rng.pick([
+            "++" + d, "+-" + d, "-" + d, " " + d, d + " ", "\t" + d, d + "\n\n", "\n" + d, d + "\r",
+            "+" + hexText(v), "+0X" + String(v, radix: 16), "0x0x" + String(v, radix: 16), "0x" + String(v, radix: 16) + "g",
+            "00" + String(v, radix: 8), "0" + d, d + "0000000000000000000000", "0x1" + String(repeating: "0", count: 16),
+            hexText(v).uppercased(), "0x" + String(v, radix: 16, uppercase: true), d + "k", "+",
+        ])
+    }
+
+    /// A device name as the driver files and `delete` see it: mostly the
+    /// name, sometimes with one trailing newline (accepted), sometimes an
+    /// odd spelling that names no device (spaces, two newlines, leading
+    /// zeros, a sign, upper case).
+    mutating func nameText(_ name: String) -> String {
+        switch rng.weighted([80, 10, 10]) {
+        case 0: return name
+        case 1: return name + "\n"
+        default:
+            let digits = name.dropFirst(3)
+            return rng.pick([" " + name, name + " ", name + "\n\n", "\n" + name, name.uppercased(), "dax0" + digits,
+                             name.split(separator: ".").joined(separator: ".0"),
+                             name.split(separator: ".").joined(separator: ".+")])
         }
     }
 
@@ -120,12 +150,20 @@ struct OpGenerator {
     }
 
     mutating func rangeText(_ s: UInt64, _ e: UInt64) -> String {
-        switch rng.weighted([75, 8, 5, 6, 6]) {
+        switch rng.weighted([75, 8, 5, 6, 6, 8]) {
         case 0: return "\(hexText(s))-\(hexText(e))"
         case 1: return "\(String(s, radix: 16))-\(String(e, radix: 16))"
         case 2: return "0X\(String(s, radix: 16, uppercase: true))-0X\(String(e, radix: 16, uppercase: true))"
         case 3: return "\(hexText(s))-\(hexText(e))\n"
-        default: return "+\(hexText(s))-+\(hexText(e))"
+        case 4: return "+\(hexText(s))-+\(hexText(e))"
+        default:
+            // Odd spellings: doubled signs, spaces, a second dash, a newline
+            // before the dash, octal-looking and overlong fields.
+            let a = hexText(s), b = hexText(e)
+            return rng.pick(["++\(a)-\(b)", "\(a)-++\(b)", " \(a)-\(b)", "\(a) -\(b)", "\(a)- \(b)", "\(a)-\(b) ",
+                             "\(a)--\(b)", "\(a)-\(b)-", "\(a)\n-\(b)", "\(a)-\(b)\n\n", "-\(a)-\(b)",
+                             "0\(String(s, radix: 16))-0\(String(e, radix: 16))", "\(a)0000000000000000-\(b)",
+                             "\(a)-0x1\(String(repeating: "0", count: 16))", "\(a)-", "\(a)-0x", "0x-\(b)"])
         }
     }
 
@@ -182,7 +220,8 @@ struct OpGenerator {
         let nDevs = k.devs.count
         switch rng.weighted([nDevs < 8 ? 10 : 2, 35, 15, 8, 10, 8, 12, 2, 4, 2]) {
         case 0:
-            let v = rng.chance(85) ? "1" : rng.pick(["1\n", "0x1", "2", "0", "abc", "-1", "+1", ""])
+            let v = rng.chance(80) ? "1" : rng.chance(50) ? oddNumber(1)
+                : rng.pick(["1\n", "0x1", "2", "0", "abc", "-1", "+1", "", "-0", "01", "4294967297", "-2147483649"])
             return ("region\(k.regionId)/create", v)
         case 1:
             let name = devName(k, preferUnbound: true)
@@ -195,18 +234,18 @@ struct OpGenerator {
             }
             return ("\(name)/mapping", mappingValue(k, id))
         case 3:
-            let v = rng.pick(["4096", "4096", "2097152", "2097152", "0x200000", "0x1000", "1073741824",
-                              "12345", "0", "8192", "abc", "99999999999999999999", "-1", "4096\n"])
+            let v = rng.chance(10) ? oddNumber(rng.pick([4096, 2 * MiB]))
+                : rng.pick(["4096", "4096", "2097152", "2097152", "0x200000", "0x1000", "1073741824",
+                            "12345", "0", "8192", "abc", "99999999999999999999", "-1", "4096\n"])
             return ("\(devName(k, preferUnbound: true))/align", v)
         case 4:
-            var n = devName(k)
-            if rng.chance(10) { n += "\n" }
+            var n = nameText(devName(k))
             if rng.chance(3) { n = "garbage" }
             return ("region\(k.regionId)/delete", n)
-        case 5: return ("device_dax/bind", devName(k) + (rng.chance(10) ? "\n" : ""))
-        case 6: return ("device_dax/unbind", devName(k))
-        case 8: return ("device_dax/new_id", rng.chance(5) ? "garbage" : devName(k) + (rng.chance(10) ? "\n" : ""))
-        case 9: return ("device_dax/remove_id", devName(k))
+        case 5: return ("device_dax/bind", nameText(devName(k)))
+        case 6: return ("device_dax/unbind", nameText(devName(k)))
+        case 8: return ("device_dax/new_id", rng.chance(5) ? "garbage" : nameText(devName(k)))
+        case 9: return ("device_dax/remove_id", nameText(devName(k)))
         default:
             return (rng.pick(["region\(k.regionId)/size", "\(k.name(0))/resource", "region\(k.regionId)/nope",
                               "region\(k.regionId + 1)/create"]), "1")

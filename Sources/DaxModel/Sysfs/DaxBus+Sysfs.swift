@@ -106,7 +106,9 @@ extension DaxBus {
     /// profile requires before a dynamic (kmem-typed) device can bind.
     private func storeDriver(_ file: String, _ value: [UInt8]) throws(DaxError) {
         let text = String(decoding: SysfsParse.stripNewline(value), as: UTF8.self)
-        let device = self.device(named: text)
+        // bus_find_device_by_name: sysfs_streq with the whole write, so one
+        // trailing newline is ignored and a second one names no device.
+        let device = self.device(named: String(decoding: value, as: UTF8.self))
         switch file {
         case "bind":
             guard let device, let region = device.region else {
