@@ -47,10 +47,12 @@ public enum SysfsParse {
         return .success(value)
     }
 
-    /// `kstrtoint(s, 0)`: signed, '-' or '+' allowed, must fit in Int32.
+    /// `kstrtoint(s, 0)`: signed, one '-' or one '+' allowed (not both:
+    /// after '-' the digits follow at once), must fit in Int32.
     public static func kstrtoint(_ bytes: some Collection<UInt8>) -> Result<Int32, DaxErrno> {
         let s = Array(bytes)
         if s.first == UInt8(ascii: "-") {
+            if s.dropFirst().first == UInt8(ascii: "+") { return .failure(.invalidArgument) }
             switch kstrtoull(s.dropFirst()) {
             case .failure(let e): return .failure(e)
             case .success(let v):
