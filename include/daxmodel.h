@@ -107,7 +107,7 @@ struct daxm_view;
  * @struct_size: sizeof(struct daxm_region_spec) as the caller compiled it;
  *               set by daxm_region_spec_init().
  * @id:          region id (R in regionR, daxR.N); -1 (default) = lowest id
- *               not in use.
+ *               not in use; below -1 is -EINVAL.
  * @kind:        DAXM_REGION_STATIC or DAXM_REGION_DYNAMIC (default).
  * @profile:     DAXM_PROFILE_6_1 or DAXM_PROFILE_6_12 (default).
  * @start:       physical start address; a multiple of @align.
@@ -118,7 +118,8 @@ struct daxm_view;
  *               device attribute target_node is then absent, as in Linux).
  * @numa_node:   the devices' numa_node attribute; -1 (default).
  * @dev_id:      static regions only: the id N of the one device daxR.N
- *               (the namespace number in Linux); default 0.
+ *               (the namespace number in Linux); default 0; negative is
+ *               -EINVAL.
  * @flags:       DAXM_REGION_IDLE, DAXM_REGION_UNBOUND, DAXM_REGION_REVOKE.
  * @max_extents_per_group: sparse: most extents one group may offer
  *               (default 100).

@@ -44,6 +44,8 @@ import Testing
             close(fd)
         }
 
+        func unlinkFile(_ rel: String) { unlink(root + "/" + rel) }
+
         func link(_ rel: String, to target: String) {
             mkdirs(String(rel[..<(rel.lastIndex(of: "/") ?? rel.startIndex)]))
             symlink(target, root + "/" + rel)
@@ -186,5 +188,68 @@ import Testing
         let good = guestTree()
         #expect(daxm_ctx_import_sysfs(ctx, good.root) == 2)
         #expect(read(ctx, "dax0.2/mapping1/page_offset") == "0x2000\n")
+    }
+
+    /// Each kind of inconsistent or unreadable tree gets its documented
+    /// errno and a message naming what is wrong; the bad region is not
+    /// added.
+    @Test(arguments: [
+        ("dax0.2/size holds text", "sys/devices/platform/hmem.0/dax0.2/size", "abc\n", EINVAL, "not a number"),
+        ("region id past INT_MAX", "sys/devices/platform/hmem.0/dax_region/id", "2147483648\n", EINVAL, "region id"),
+        ("region align not 4K/2M/1G", "sys/devices/platform/hmem.0/dax_region/align", "12288\n", EINVAL, "is not valid"),
+        ("device align not 4K/2M/1G", "sys/devices/platform/hmem.0/dax0.2/align", "12345\n", EINVAL, "align 12345"),
+        ("seed names no device", "sys/devices/platform/hmem.0/dax_region/seed", "dax0.9\n", EINVAL, "dax0.9"),
+        ("bound at size 0", "sys/devices/platform/hmem.0/dax0.1/driver", "", EINVAL, "size 0"),
+        ("region size missing", "sys/devices/platform/hmem.0/dax_region/size", "-", ENOENT, "cannot read"),
+    ] as [(String, String, String, Int32, String)])
+    func refusals(_ what: String, _ file: String, _ text: String, _ errno: Int32, _ says: String) throws {
+        let tree = guestTree()
+        if text == "-" {
+            tree.unlinkFile(file)
+        } else if text.isEmpty {
+            tree.link(file, to: "../../../../bus/dax/drivers/device_dax")
+        } else {
+            tree.file(file, text)
+        }
+        var ctx: OpaquePointer?
+        daxm_new(&ctx)
+        defer { daxm_unref(ctx) }
+        #expect(daxm_ctx_import_sysfs(ctx, tree.root) == -errno, "\(what)")
+        let message = String(cString: daxm_last_error())
+        #expect(message.contains(says), "\(what): \(message)")
+        #expect(daxm_region_get_by_id(ctx, 0) == nil, "\(what): the bad region is not added")
+    }
+
+    /// Where the start cannot be told, or nothing is there, or the
+    /// addresses are taken.
+    @Test func regionsThatCannotBeImported() throws {
+        // No idle device, and dax0.0 covers only the bottom of the region.
+        let noStart = Tree()
+        noStart.file("sys/devices/platform/hmem.0/dax_region/id", "0\n")
+        noStart.file("sys/devices/platform/hmem.0/dax_region/size", "1073741824\n")
+        noStart.file("sys/devices/platform/hmem.0/dax_region/align", "2097152\n")
+        noStart.file("sys/devices/platform/hmem.0/dax_region/available_size", "\(1024 * mib - 96 * mib)\n")
+        noStart.device("platform/hmem.0", "dax0.0", size: 96 * mib, bound: true,
+                       ranges: [(0x1_4000_0000, 0x1_45ff_ffff, 0)], resource: 0x1_4000_0000)
+        var ctx: OpaquePointer?
+        daxm_new(&ctx)
+        defer { daxm_unref(ctx) }
+        #expect(daxm_ctx_import_sysfs(ctx, noStart.root) == -EINVAL)
+        #expect(String(cString: daxm_last_error()).contains("cannot tell where region0 starts"))
+        // An empty devices directory: nothing to import.
+        let empty = Tree()
+        empty.mkdirs("sys/bus/dax/devices")
+        #expect(daxm_ctx_import_sysfs(ctx, empty.root) == -ENOENT)
+        #expect(String(cString: daxm_last_error()).contains("no dax region"))
+        // A region already there at the same addresses under another id.
+        var spec = daxm_region_spec()
+        daxm_region_spec_init(&spec)
+        spec.id = 5
+        spec.start = 0x1_4000_0000
+        spec.size = 1 << 30
+        #expect(daxm_region_new(ctx, &spec, nil) == 0)
+        let tree = guestTree()
+        #expect(daxm_ctx_import_sysfs(ctx, tree.root) == -EBUSY)
+        #expect(String(cString: daxm_last_error()).contains("overlaps"))
     }
 }

@@ -294,6 +294,7 @@ static const struct area {
 	{ "state_roundtrip", test_state_roundtrip },
 	{ "state_damaged", test_state_damaged },
 	{ "state_kill", test_state_kill },
+	{ "errors", test_error_paths },
 };
 
 /* Run one area in a child; one more failure if it died. */
