@@ -99,6 +99,16 @@ import Testing
         let answer = try f.group([F.offer(2, 2), F.offer(6, 4), F.offer(32, 4), F.offer(34, 4)])
         #expect(answer.records.map(\.result) == [nil, .busy, nil, .busy])
         #expect(f.region.extents.map(\.length) == [8 * mib, 4 * mib], "the contained one created nothing")
+        // Contained in an extent of another tag, or in a releasing one of
+        // the same tag: refused, nothing created.
+        try f.group([F.offer(64, 8, F.tagA)])
+        #expect(try f.group([F.offer(66, 2, F.tagB)]).records.map(\.result) == [.busy], "another tag")
+        #expect(try f.group([F.offer(2, 2, F.tagA)]).records.map(\.result) == [.busy], "inside an untagged extent")
+        try f.region.pin(try #require(f.extent(at: 0)))
+        try f.region.requestRelease(offset: 0, length: 8 * mib)
+        #expect(f.extent(at: 0)?.state == .releasing)
+        #expect(try f.group([F.offer(2, 2)]).records.map(\.result) == [.busy], "inside a releasing extent")
+        #expect(f.region.extents.map(\.length) == [8 * mib, 4 * mib, 8 * mib])
         f.check()
     }
 
@@ -190,6 +200,13 @@ import Testing
         #expect(d2.size == 64 * mib && d2.ranges.count == 2)
         let d3 = try f.region.createDevice()
         #expect(errnoOf { try d3.claimTag(F.tagA) } == .busy, "already claimed")
+        // A pin alone keeps a group from being claimed, too.
+        try f.group([F.offer(256, 2, F.tagB)])
+        try f.region.pin(try #require(f.extent(at: 256)))
+        #expect(errnoOf { try d3.claimTag(F.tagB) } == .busy, "a pinned group")
+        #expect(d3.size == 0 && d3.tag == nil)
+        try f.region.unpin(try #require(f.extent(at: 256)))
+        try f.region.requestRelease(offset: 256 * mib, length: 2 * mib, tag: F.tagB)
         try d3.claimTag(.untagged)
         #expect(errnoOf { _ = try f.region.createDevice() } == .noSpace)
         let d0 = try #require(f.region.device(id: 0))
