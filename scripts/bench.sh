@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# scripts/bench.sh - build libdaxmodel, install it, build the benchmark
+# (bench/*.c) against the installed library and run it.
+#
+#   scripts/bench.sh [--quick] [--callgrind] [daxm-bench options...]
+#
+#   --quick       tiny sizes and short runs (what CI runs; well under 30 s
+#                 of benchmark)
+#   --callgrind   also count instructions per call of the calls table
+#                 (library vs plain C mutex) under valgrind --tool=callgrind:
+#                 independent of machine noise
+#   other options go to daxm-bench: --budget S (seconds per table row,
+#                 default 60), --only calls,dynamic,sparse,memory,threads,views,
+#                 --runs N, --seed N, --max-m N, --max-e N, --view-mib N
+#                 (see bench/README.md)
+#
+# Steps: CMake (Release, Ninja) builds the library into build-bench/ and
+# installs it into build-bench/prefix; gcc builds build-bench/daxm-bench
+# from bench/*.c with `pkg-config --cflags --libs daxmodel` (rpath to the
+# installed libdir); then it runs. The tables go to stdout (Markdown);
+# progress goes to stderr. Ratios are printed, never asserted: the script
+# fails only when a build fails or a library call fails.
+#
+# Needs a Swift 6.3 toolchain in PATH ($SWIFT_TOOLCHAIN/usr/bin or
+# /opt/swift/usr/bin are tried), cmake, ninja-build, pkg-config, gcc and,
+# for --callgrind, valgrind: missing Debian packages are installed (see
+# scripts/deps.sh). Environment: BENCH_BUILD_DIR (default build-bench).
+# The run takes about 8 minutes on 2 cores with --budget 120 (the sparse
+# table's 1M-extent rows dominate); --quick takes seconds after the build.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+# shellcheck source=scripts/deps.sh
+. "$root/scripts/deps.sh"
+
+quick=0
+callgrind=0
+args=()
+for a in "$@"; do
+	case "$a" in
+	--quick) quick=1; args+=("$a") ;;
+	--callgrind) callgrind=1 ;;
+	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
+	*) args+=("$a") ;;
+	esac
+done
+
+build=${BENCH_BUILD_DIR:-build-bench}
+prefix="$root/$build/prefix"
+exe="$root/$build/daxm-bench"
+
+pkgs=(cmake ninja-build pkg-config gcc)
+[ "$callgrind" = 1 ] && pkgs+=(valgrind)
+daxm_need_packages "${pkgs[@]}"
+daxm_need_swift
+
+# ---- the library: Release build, installed ------------------------------------
+daxm_log "building libdaxmodel (Release) in $build/"
+mkdir -p "$build"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	-DDAXMODEL_STATIC_SWIFT_STDLIB=OFF -DDAXMODEL_BUILD_EXAMPLES=OFF \
+	-DDAXMODEL_BUILD_TOOLS=OFF -DDAXMODEL_BUILD_SYSFS=OFF -DBUILD_TESTING=OFF \
+	>"$build/cmake-configure.log" 2>&1 ||
+	{ cat "$build/cmake-configure.log" >&2; daxm_die "cmake configure failed"; }
+cmake --build "$build" >&2
+rm -rf "$prefix"
+cmake --install "$build" --prefix "$prefix" >/dev/null
+
+# ---- the benchmark: plain gcc + pkg-config against the installed tree -----------
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+libdir=$(pkg-config --variable=libdir daxmodel)
+daxm_log "building $build/daxm-bench against $prefix"
+# shellcheck disable=SC2046
+gcc -std=gnu11 -O2 -g -Wall -Wextra \
+	bench/*.c \
+	$(pkg-config --cflags --libs daxmodel) -Wl,-rpath,"$libdir" \
+	-lpthread -lm -o "$exe"
+
+# ---- run ------------------------------------------------------------------------------
+# the header names the sources the library was built from
+DAXM_BENCH_SOURCE="git $(git -C "$root" describe --always --dirty 2>/dev/null || echo '(not a git checkout)')"
+export DAXM_BENCH_SOURCE
+daxm_log "running daxm-bench ${args[*]}"
+start=$(date +%s)
+"$exe" ${args[@]+"${args[@]}"}
+daxm_log "daxm-bench finished in $(($(date +%s) - start)) s"
+
+# ---- instructions per call under callgrind ----------------------------------------------
+# Collection is on only inside the cg_loop_* functions of bench/calls.c (one
+# loop of N calls per row and side), so setup and the Swift runtime's start
+# are not counted; inclusive instructions / N = instructions per call.
+if [ "$callgrind" = 1 ]; then
+	n=$([ "$quick" = 1 ] && echo 2000 || echo 20000)
+	out="$root/$build/callgrind.out"
+	daxm_log "callgrind: calls table, $n iterations per row"
+	valgrind --tool=callgrind --callgrind-out-file="$out" \
+		--collect-atstart=no --toggle-collect='cg_loop_*' \
+		"$exe" --only calls --iterations "$n" >/dev/null 2>"$build/callgrind.log" ||
+		{ cat "$build/callgrind.log" >&2; daxm_die "valgrind failed"; }
+	callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$out" |
+		awk -v n="$n" '
+		function ir(s) { gsub(/,/, "", s); return s + 0 }
+		/^ *[0-9,]+ +\([ 0-9.]+%\) +[^ ]*:cg_loop_[a-z_]+ / {
+			match($0, /cg_loop_[a-z_]+/)
+			f = substr($0, RSTART + 8, RLENGTH - 8)
+			v[f] = ir($1) / n
+		}
+		END {
+			printf "\n## Instructions per call (callgrind, %d calls per row)\n\n", n
+			print "| call | library instructions | C mutex equivalent | C instructions | library / C |"
+			print "|---|---:|---|---:|---:|"
+			row("daxm_extent_get + daxm_extent_put", "lib_getput", "lock, ++, unlock; lock, --, unlock", "c_getput")
+			row("daxm_dev_get_size", "lib_dev_size", "lock, read, unlock", "c_dev_size")
+			row("daxm_region_get_available_size (dynamic)", "lib_avail_dyn", "lock, read, unlock", "c_avail_dyn")
+			row("daxm_region_get_available_size (sparse)", "lib_avail_sparse", "lock, read, unlock", "c_avail_sparse")
+			row("daxm_dev_get_devname", "lib_devname", "read, no lock", "c_devname")
+			print "\n(each count includes the benchmark loop and its result check, a few instructions)"
+		}
+		function row(name, l, cname, c) {
+			if (!(l in v) || !(c in v)) { printf "| %s | ? | %s | ? | |\n", name, cname; return }
+			printf "| %s | %.0f | %s | %.0f | %.1fx |\n", name, v[l], cname, v[c], v[l] / v[c]
+		}'
+fi
