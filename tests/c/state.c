@@ -131,6 +131,13 @@ void test_state_roundtrip(void)
 	char p2[256];
 	snprintf(p2, sizeof(p2), "%s/two.json", dir);
 	struct daxm_ctx *ctx = rich_model(1);
+	/* Events already taken are not saved: take the first one. */
+	int queued = daxm_ctx_get_nr_events(ctx);
+	struct daxm_event *taken = NULL;
+	CHECK(queued >= 2);
+	CHECK_OK(daxm_ctx_next_event(ctx, &taken));
+	daxm_event_free(taken);
+	CHECK_INT(daxm_ctx_get_nr_events(ctx), queued - 1);
 	CHECK_OK(daxm_ctx_save(ctx, p1));
 	struct daxm_ctx *back = NULL;
 	CHECK_OK(daxm_ctx_load(p1, &back));
@@ -146,7 +153,7 @@ void test_state_roundtrip(void)
 			snprintf(want, sizeof(want), "%s", a);
 		CHECK_STR(attr(back, probe_paths[i]), a ? want : NULL);
 	}
-	CHECK_INT(daxm_ctx_get_nr_events(back), daxm_ctx_get_nr_events(ctx));
+	CHECK_INT(daxm_ctx_get_nr_events(back), queued - 1);
 	/* The loaded model keeps working: the pin is dropped, the device
 	 * shrinks, and the deferred release completes. */
 	struct daxm_region *sp = daxm_region_get_by_id(back, 2);
