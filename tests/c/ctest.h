@@ -141,6 +141,7 @@ void test_threads(void);
 void test_state_roundtrip(void);
 void test_state_damaged(void);
 void test_state_kill(void);
+void test_state_edits(void);
 void test_error_paths(void);
 
 #endif /* DAXM_CTEST_H */

@@ -294,6 +294,7 @@ static const struct area {
 	{ "state_roundtrip", test_state_roundtrip },
 	{ "state_damaged", test_state_damaged },
 	{ "state_kill", test_state_kill },
+	{ "state_edits", test_state_edits },
 	{ "errors", test_error_paths },
 };
 

@@ -304,3 +304,109 @@ void test_state_kill(void)
 	CHECK_INT(good, rounds);
 	clean((const char *const[]){ "killed.json" }, 1);
 }
+
+/* Writes @len bytes of @text to @path and loads them. */
+static int load_bytes(const char *path, const char *text, size_t len, struct daxm_ctx **out)
+{
+	*out = NULL;
+	if (spill(path, text, len) != 0)
+		return -EIO;
+	return daxm_ctx_load(path, out);
+}
+
+/* Saves @ctx to @path and loads it back into *@back. */
+static int round_trip(struct daxm_ctx *ctx, const char *path, struct daxm_ctx **back)
+{
+	*back = NULL;
+	int rc = daxm_ctx_save(ctx, path);
+	return rc ? rc : daxm_ctx_load(path, back);
+}
+
+/* What a document holds besides layouts: a failed probe, an open
+ * shareable group; and what the loader must refuse: bytes after the
+ * document, one tag in two regions. */
+void test_state_edits(void)
+{
+	const char *path = state_path("edit.json");
+	struct daxm_ctx *back = NULL;
+
+	/* A failed probe survives: the device still cannot bind. */
+	struct daxm_ctx *ctx = new_ctx();
+	struct daxm_region *dyn = add_region(ctx, 0, DAXM_REGION_DYNAMIC, S0, 1 * GiB, DAXM_REGION_IDLE,
+					     DAXM_PROFILE_6_1);
+	struct daxm_dev *d = new_dev(dyn, 0);
+	CHECK_OK(daxm_dev_set_align(d, 4096));
+	CHECK_OK(daxm_dev_set_mapping(d, S0 + 4096, S0 + 4096 + 2 * MiB - 1));
+	CHECK_ERR(daxm_dev_enable(d), EINVAL); /* unaligned start: the probe fails */
+	CHECK_OK(round_trip(ctx, path, &back));
+	struct daxm_dev *again = daxm_dev_get_by_name(back, "dax0.1");
+	CHECK(again != NULL);
+	CHECK_ERR(daxm_dev_enable(again), EINVAL);
+	CHECK(strstr(daxm_last_error(), "earlier probe failed") != NULL);
+	daxm_unref(back);
+	daxm_unref(ctx);
+
+	/* An open shareable group stays shareable: sequence numbers 0 and 2
+	 * are refused when it closes after the load. */
+	ctx = new_ctx();
+	struct daxm_region *sp = add_region(ctx, 0, DAXM_REGION_SPARSE, 0x1000000000ull, 1 * GiB, 0,
+					    DAXM_PROFILE_6_12);
+	struct daxm_extent_spec e[2];
+	memset(e, 0, sizeof(e));
+	CHECK_OK(daxm_tag_parse("0f0e0d0c-0b0a-4908-8706-050403020100", e[0].tag));
+	e[0].length = 2 * MiB;
+	e[1] = e[0];
+	e[1].offset = 2 * MiB;
+	e[1].sequence = 2;
+	CHECK_OK(daxm_region_add_extents(sp, e, 2, DAXM_GROUP_MORE | DAXM_GROUP_SHAREABLE));
+	CHECK_OK(round_trip(ctx, path, &back));
+	struct daxm_region *sp2 = daxm_region_get_by_id(back, 0);
+	CHECK_OK(daxm_region_add_extents(sp2, NULL, 0, 0));
+	CHECK_PTR(daxm_extent_get_first(sp2), NULL);
+	CHECK_U64(daxm_region_get_available_size(sp2), 0);
+	daxm_unref(back);
+
+	/* Bytes after the document: refused, whatever they are. */
+	CHECK_OK(daxm_ctx_save(ctx, path));
+	size_t n = 0;
+	char *text = slurp(path, &n);
+	CHECK(text != NULL);
+	static const char *const tails[] = { "x", "{}", "0", "\"\"", "]" };
+	for (size_t i = 0; text && i < sizeof(tails) / sizeof(tails[0]); i++) {
+		char *longer = malloc(n + 8);
+		memcpy(longer, text, n);
+		memcpy(longer + n, tails[i], strlen(tails[i]));
+		CHECK_ERR(load_bytes(path, longer, n + strlen(tails[i]), &back), EINVAL);
+		CHECK_PTR(back, NULL);
+		free(longer);
+	}
+	CHECK_OK(load_bytes(path, text, n, &back)); /* the file itself still loads */
+	daxm_unref(back);
+	free(text);
+	daxm_unref(ctx);
+
+	/* One tag in two regions (a hand edit: the library never makes
+	 * one): refused, naming the tag. */
+	ctx = new_ctx();
+	struct daxm_region *r1 = add_region(ctx, 1, DAXM_REGION_SPARSE, 0x1000000000ull, 1 * GiB, 0,
+					    DAXM_PROFILE_6_12);
+	struct daxm_region *r2 = add_region(ctx, 2, DAXM_REGION_SPARSE, 0x2000000000ull, 1 * GiB, 0,
+					    DAXM_PROFILE_6_12);
+	CHECK_OK(daxm_tag_parse("aaaaaaaa-0000-4000-8000-000000000001", e[0].tag));
+	e[0].sequence = 0;
+	CHECK_OK(daxm_region_add_extents(r1, e, 1, 0));
+	CHECK_OK(daxm_tag_parse("bbbbbbbb-0000-4000-8000-000000000002", e[0].tag));
+	CHECK_OK(daxm_region_add_extents(r2, e, 1, 0));
+	CHECK_OK(daxm_ctx_save(ctx, path));
+	text = slurp(path, &n);
+	char *b = text ? strstr(text, "bbbbbbbb-0000-4000-8000-000000000002") : NULL;
+	CHECK(b != NULL);
+	if (b) {
+		memcpy(b, "aaaaaaaa-0000-4000-8000-000000000001", 36);
+		CHECK_ERR(load_bytes(path, text, n, &back), EINVAL);
+		CHECK(strstr(daxm_last_error(), "aaaaaaaa-0000-4000-8000-000000000001") != NULL);
+	}
+	free(text);
+	daxm_unref(ctx);
+	clean((const char *const[]){ "edit.json" }, 1);
+}
