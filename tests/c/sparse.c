@@ -6,6 +6,8 @@
  */
 #include "ctest.h"
 
+#include <sys/mman.h>
+
 #define TAG_A "11111111-2222-3333-4444-555555555555"
 #define TAG_B "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 #define TAG_C "0000000c-0000-0000-0000-00000000000c"
@@ -158,16 +160,18 @@ void test_sparse_null(void)
 					     DAXM_REGION_IDLE, DAXM_PROFILE_6_12);
 	struct daxm_region *sp = sparse_region(ctx, 1, S0 + GiB, 0, 0);
 	struct daxm_dev *dd = new_dev(dyn, 0), *sd = daxm_dev_get_first(sp);
-	struct daxm_extent_spec one = ext(0, 2 * MiB, NULL, 0), bad = one;
+	struct daxm_extent_spec one = ext(0, 2 * MiB, NULL, 0), bad = one, bad2 = one;
 	struct daxm_event *ev = (struct daxm_event *)&ev; /* must be overwritten */
 	uint8_t tag[DAXM_TAG_SIZE];
 
 	bad.reserved = 1;
+	bad2.reserved2 = 1;
 	const struct row rows[] = {
 		ROW_ERR(daxm_region_add_extents(NULL, &one, 1, 0), EINVAL),
 		ROW_ERR(daxm_region_add_extents(sp, NULL, 1, 0), EINVAL),
 		ROW_ERR(daxm_region_add_extents(sp, &one, 1, 0x80), EINVAL),
 		ROW_ERR(daxm_region_add_extents(sp, &bad, 1, 0), EINVAL),
+		ROW_ERR(daxm_region_add_extents(sp, &bad2, 1, 0), EINVAL),
 		ROW_ERR(daxm_region_add_extents(dyn, &one, 1, 0), EOPNOTSUPP),
 		ROW_ERR(daxm_region_release_extents(NULL, 0, 2 * MiB, NULL, 0), EINVAL),
 		ROW_ERR(daxm_region_release_extents(sp, 0, 0, NULL, 0), EINVAL),
@@ -493,6 +497,29 @@ void test_sparse(void)
 
 /* ---- forced release with DAXM_REGION_REVOKE ----------------------------- */
 
+/* The permissions /proc/self/maps shows for the mapping holding @addr
+ * ("rw-s", "---p", ...), or "" when none does. */
+static const char *map_perms(const void *addr)
+{
+	static char perms[8];
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	perms[0] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char p[8];
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, p) == 3 && (uintptr_t)addr >= lo &&
+		    (uintptr_t)addr < hi) {
+			snprintf(perms, sizeof(perms), "%s", p);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return perms;
+}
+
 void test_sparse_revoke(void)
 {
 	struct daxm_ctx *ctx = new_ctx();
@@ -514,6 +541,9 @@ void test_sparse_revoke(void)
 	CHECK_OK(daxm_dev_set_size(v, 96 * MiB));
 	EXPECT_RANGES(v, { S0, S0 + 64 * MiB - 1, 0 },
 		      { S0 + 128 * MiB, S0 + 160 * MiB - 1, 0x4000 });
+	struct daxm_view *view = NULL;
+	CHECK_OK(daxm_dev_map(v, PROT_READ | PROT_WRITE, &view));
+	CHECK_STR(map_perms(daxm_view_get_addr(view)), "rw-s");
 
 	/* Revoking the first extent drops its range; the later one keeps
 	 * its order with a renumbered page offset. */
@@ -533,5 +563,8 @@ void test_sparse_revoke(void)
 	CHECK_U64(daxm_dev_get_lost_bytes(v), 64 * MiB);
 	CHECK_INT(count_extents(r), 1);
 	CHECK_U64(daxm_region_get_available_size(r), 32 * MiB);
+	/* The view of the device that lost memory is revoked: no access. */
+	CHECK_STR(map_perms(daxm_view_get_addr(view)), "---p");
+	CHECK_OK(daxm_view_unmap(view));
 	daxm_unref(ctx);
 }
