@@ -22,6 +22,7 @@ let package = Package(
             name: "CDaxModel",
             dependencies: ["DaxModel", "DaxModelHeader"],
             path: "Sources/CDaxModel",
+            swiftSettings: [.define("DAXMODEL_INTERNAL_CHECKS", .when(configuration: .debug))],
             linkerSettings: [
                 .unsafeFlags(["-Xlinker", "-soname=libdaxmodel.so.0", "-Xlinker", "-z", "-Xlinker", "nodelete"]),
             ]),

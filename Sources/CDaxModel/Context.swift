@@ -29,14 +29,21 @@ struct DaxErrorBox: Error {
 /// The object behind `struct daxm_ctx *`: the model, its lock, the log
 /// settings. `references` is the C reference count (daxm_new gives 1,
 /// daxm_ref adds, daxm_unref drops); the last daxm_unref tears the model
-/// down under the lock at once, so objects the caller still references
-/// answer -ENODEV even while other threads are inside calls, and then
-/// drops the Swift reference daxm_new took.
-final class Context: @unchecked Sendable {
-    let model: DaxBus
+/// down under the lock at once (`closed`), so objects the caller still
+/// references answer -ENODEV even while other threads are inside calls,
+/// and then drops the Swift reference daxm_new took.
+///
+/// It is its model's anchor: every region, device, range and extent holds
+/// it strongly, so a call reaches the context from a handle with one load,
+/// and a context outlives every object a caller still references.
+final class Context: ModelAnchor, @unchecked Sendable {
+    /// Replaced only while the context is private to its maker (load).
+    private(set) var model: DaxBus
     let lock = Lock()
     let references = Atomic<Int>(1)
     // Guarded by `lock`.
+    /// The last C reference went: the model is torn down.
+    var closed = false
     var logFn: daxm_log_fn?
     var priority: Int32 = Priority.err
     var userdata: UnsafeMutableRawPointer?
@@ -47,10 +54,18 @@ final class Context: @unchecked Sendable {
     /// Messages produced under the lock, logged once it is released.
     var pendingLog: [(Int32, String)] = []
 
-    init(model: DaxBus = DaxBus()) {
-        self.model = model
-        model.owner = self
+    override init() {
+        model = DaxBus()
+        super.init()
+        model.anchor(to: self)
         if let env = sys_getenv("DAXM_LOG") { priority = Context.parsePriority(env) ?? priority }
+    }
+
+    /// A new context holding the model a state document describes.
+    static func restoring(_ doc: JSONValue) throws(DaxError) -> Context {
+        let context = Context()
+        context.model = try DaxBus.restore(from: doc, anchor: context)
+        return context
     }
 
     deinit {
@@ -58,9 +73,14 @@ final class Context: @unchecked Sendable {
         for fd in backings.values { sys_close(fd) }  // live views keep their pages
     }
 
-    /// The last C reference is gone: tear the model down now.
+    /// The last C reference is gone: tear the model down now. The views
+    /// table goes too (a view holds its device, which holds the context).
     func close() {
-        lock.withLock { model.tearDown() }
+        lock.withLock {
+            model.tearDown()
+            closed = true
+            views = [:]
+        }
     }
 
     var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }

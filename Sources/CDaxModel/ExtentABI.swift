@@ -5,7 +5,6 @@ import DaxModelHeader
 // offering groups, release requests, pins, tags.
 
 extension Extent: Handle {
-    var context: Context? { region?.model?.owner as? Context }
     /// Released extents stay readable; only a torn-down region deletes them.
     var deleted: Bool { region?.isDeleted ?? true }
     var label: String { "\(region?.name ?? "region?")/\(name)" }

@@ -9,34 +9,38 @@ import Synchronization
 /// `daxm_*_ref` retains it and counts in `externalRefs`, so an unbalanced
 /// unref is refused instead of freeing memory the model still uses.
 protocol Handle: AnyObject {
-    /// The context, or nil once it is gone (weak chain; safe unlocked).
-    var context: Context? { get }
+    /// The model's anchor: the context, immutable for the object's life.
+    var anchor: ModelAnchor { get }
     /// Deleted objects answer -ENODEV; read under the context lock.
     var deleted: Bool { get }
-    /// Object name for messages ("region0", "dax0.1", "dax0.1/mapping0").
+    /// Object name for messages ("region0", "dax0.1", "dax0.1/mapping0");
+    /// built under the context lock, on failure paths only.
     var label: String { get }
     var externalRefs: Atomic<Int> { get }
 }
 
 extension Region: Handle {
-    var context: Context? { model?.owner as? Context }
     var deleted: Bool { isDeleted }
     var label: String { name }
 }
 
 extension Device: Handle {
-    var context: Context? { region?.model?.owner as? Context }
     var deleted: Bool { isDeleted }
     var label: String { name }
 }
 
 extension DeviceRange: Handle {
-    var context: Context? { device?.region?.model?.owner as? Context }
     var deleted: Bool { isDeleted }
     var label: String { "\(device?.name ?? "dax?")/mapping\(index)" }
 }
 
 extension Handle {
+    /// The context. Every object reachable through the C ABI belongs to a
+    /// bus anchored to its context (daxm_new and daxm_ctx_load make them
+    /// so), and the object keeps it alive: safe without the lock.
+    @inline(__always)
+    var context: Context { unsafeDowncast(anchor, to: Context.self) }
+
     var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
 
     static func from(_ handle: OpaquePointer?) -> Self? {
@@ -83,83 +87,107 @@ func reportUnlogged(_ errno: DaxErrno, _ message: String) {
 
 /// Runs `body` with the object behind `handle`, under its context's lock.
 ///
-/// NULL gives EINVAL; an object whose context is gone or that was deleted
-/// gives ENODEV; a failure of `body` is recorded (last error, log) after
-/// the lock is released. `fallback` turns the error into the C return
-/// value (a negative errno, NULL or a sentinel).
+/// NULL gives EINVAL; an object whose context was freed or that was
+/// deleted gives ENODEV; a failure of `body` is recorded (last error, log)
+/// after the lock is released. `fallback` turns the error into the C
+/// return value (a negative errno, NULL or a sentinel). Nothing on the
+/// success path builds a string: names and messages are made only when
+/// something failed.
+@inline(__always)
 func with<Object: Handle, T>(
     _ handle: OpaquePointer?, _ type: Object.Type, function: StaticString = #function,
     fallback: (DaxErrno) -> T, _ body: (Context, Object) throws(DaxErrorBox) -> T
 ) -> T {
-    guard let object = Object.from(handle) else {
-        reportUnlogged(.invalidArgument, "\(function): NULL \(String(describing: Object.self).lowercased())")
-        return fallback(.invalidArgument)
-    }
-    guard let context = object.context else {
-        reportUnlogged(.noDevice, "\(function): \(object.label) was deleted")
-        return fallback(.noDevice)
-    }
-    return context.call(function: function, label: object.label, fallback: fallback) { () throws(DaxErrorBox) -> T in
-        guard !object.deleted else {
-            throw DaxErrorBox(.noDevice, "\(object.label) was deleted", priority: Priority.err)
+    guard let handle else { return nullHandle(Object.self, function: function, fallback: fallback) }
+    // The caller vouches for the object for the length of the call, and
+    // the object for its context: no retain or release is needed.
+    return Unmanaged<Object>.fromOpaque(UnsafeRawPointer(handle))._withUnsafeGuaranteedRef { object in
+        Unmanaged.passUnretained(object.context)._withUnsafeGuaranteedRef { context in
+            context.call(function: function, fallback: fallback) { () throws(DaxErrorBox) -> T in
+                guard !object.deleted else { throw deletedObject(object) }
+                return try body(context, object)
+            }
         }
-        return try body(context, object)
     }
 }
 
+/// The failure of a NULL handle (cold).
+@inline(never)
+func nullHandle<Object, T>(_ type: Object.Type, function: StaticString, fallback: (DaxErrno) -> T) -> T {
+    reportUnlogged(.invalidArgument, "\(Context.cName(function)): NULL \(String(describing: Object.self).lowercased())")
+    return fallback(.invalidArgument)
+}
+
+/// The error of a deleted object (cold; built under the lock).
+@inline(never)
+func deletedObject(_ object: some Handle) -> DaxErrorBox {
+    DaxErrorBox(.noDevice, "\(object.label) was deleted", priority: Priority.err)
+}
+
 /// Runs `body` on the context behind `handle`, under its lock.
+@inline(__always)
 func withContext<T>(
     _ handle: OpaquePointer?, function: StaticString = #function,
     fallback: (DaxErrno) -> T, _ body: (Context) throws(DaxErrorBox) -> T
 ) -> T {
     guard let context = Context.from(handle) else {
-        reportUnlogged(.invalidArgument, "\(function): NULL context")
-        return fallback(.invalidArgument)
+        return nullHandle(Context.self, function: function, fallback: fallback)
     }
-    return context.call(function: function, label: nil, fallback: fallback) { () throws(DaxErrorBox) -> T in
+    return context.call(function: function, fallback: fallback) { () throws(DaxErrorBox) -> T in
         try body(context)
     }
 }
 
 extension Context {
     /// Getters change nothing, so the debug invariant check skips them
-    /// (walking N objects would otherwise cost O(N^2)).
+    /// (walking N objects would otherwise cost O(N^2)). Debug builds only.
     static func isQuery(_ function: StaticString) -> Bool {
         let name = cName(function)
         return name.contains("_get_") || name.hasSuffix("_is_enabled") || name == "daxm_attr_read"
     }
 
     /// One C call: `body` under the lock, then (still locked) the memory
-    /// layer's upkeep and, in debug builds, the invariant check; then,
-    /// unlocked, the failure report, queued log lines and the event
-    /// notification.
-    func call<T>(function: StaticString, label: String?, fallback: (DaxErrno) -> T,
-                 _ body: () throws(DaxErrorBox) -> T) -> T {
+    /// layer's upkeep when the model says it has work and, in debug
+    /// builds, the invariant check; then, unlocked, the failure report,
+    /// queued log lines and the event notification. A call on a closed
+    /// context (its last reference went while the caller kept an object)
+    /// answers ENODEV without logging: the log function may be gone.
+    @inline(__always)
+    func call<T>(function: StaticString, fallback: (DaxErrno) -> T, _ body: () throws(DaxErrorBox) -> T) -> T {
+        lock.lock()
+        if closed {
+            lock.unlock()
+            return closedCall(function: function, fallback: fallback)
+        }
+        let queued = model.pendingEventCount
+        let outcome = Result { () throws(DaxErrorBox) -> T in try body() }
+        if model.upkeepPending { afterCall() }
         var broken: [String] = []
-        var notes: [(Int32, String)] = []
-        var notify: daxm_event_fn?
-        defer {
-            flush(notes, broken, function: function)
-            self.notify(notify)
-        }
-        do {
-            return try lock.withLock { () throws(DaxErrorBox) -> T in
-                let queued = model.pendingEventCount
-                defer {
-                    afterCall()
-                    if !Context.isQuery(function) {
-                        broken = model.verifyAfterCall(label.map { "\(function) on \($0)" } ?? "\(function)")
-                    }
-                    notes = pendingLog
-                    pendingLog = []
-                    if model.pendingEventCount > queued { notify = eventFn }
-                }
-                return try body()
-            }
-        } catch {
+        #if DAXMODEL_INTERNAL_CHECKS
+        if !Context.isQuery(function) { broken = model.verifyAfterCall("\(Context.cName(function))") }
+        #endif
+        let notes = pendingLog
+        if !notes.isEmpty { pendingLog = [] }
+        let notify = model.pendingEventCount > queued ? eventFn : nil
+        lock.unlock()
+        let result: T
+        switch outcome {
+        case .success(let value):
+            result = value
+        case .failure(let error):
             report(error, function: function)
-            return fallback(error.error.errno)
+            result = fallback(error.error.errno)
         }
+        if !notes.isEmpty || !broken.isEmpty { flush(notes, broken, function: function) }
+        notify?(pointer)
+        return result
+    }
+
+    /// A call on a closed context (cold).
+    @inline(never)
+    func closedCall<T>(function: StaticString, fallback: (DaxErrno) -> T) -> T {
+        reportUnlogged(.noDevice, "\(Context.cName(function)): the object's context was freed")
+        return fallback(.noDevice)
     }
 }
 

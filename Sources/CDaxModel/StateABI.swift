@@ -37,13 +37,13 @@ import DaxModelHeader
         reportUnlogged(.invalidArgument, "\(file): not a JSON state document (\(e))")
         return errnoResult(.invalidArgument)
     }
-    let bus: DaxBus
+    let context: Context
     do {
-        bus = try DaxBus.restore(from: doc)
+        context = try Context.restoring(doc)
     } catch {
         reportUnlogged(error.errno, "\(file): \(error.message)")
         return errnoResult(error.errno)
     }
-    out.pointee = OpaquePointer(Unmanaged.passRetained(Context(model: bus)).toOpaque())
+    out.pointee = OpaquePointer(Unmanaged.passRetained(context).toOpaque())
     return 0
 }

@@ -26,11 +26,15 @@ final class Lock: @unchecked Sendable {
         mutex.deallocate()
     }
 
+    @inline(__always)
     func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
+
+    @inline(__always) func lock() { pthread_mutex_lock(mutex) }
+    @inline(__always) func unlock() { pthread_mutex_unlock(mutex) }
 }
 
 /// Per-thread storage for `daxm_last_error`: one malloc'ed buffer per

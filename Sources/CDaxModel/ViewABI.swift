@@ -47,6 +47,7 @@ extension Context {
     /// After every call, with the lock held: discard released sparse
     /// capacity, and make views of devices that lost memory inaccessible.
     func afterCall() {
+        guard model.takeUpkeep() else { return }
         for region in model.regions {
             let spans = region.takeReleasedSpans()
             guard !spans.isEmpty, let fd = backings[region.id] else { continue }

@@ -182,6 +182,7 @@ extension Device {
                 extent.rangeRefs &-= 1
                 range.isDeleted = true
                 lostBytes &+= range.length
+                region.model?.needUpkeep()
                 lost.append(ExtentRecord(ExtentOffer(offset: range.start &- region.start, length: range.length,
                                                      tag: extent.tag, sequence: extent.sequence),
                                          reason: "\(name) lost mapping\(range.index)"))

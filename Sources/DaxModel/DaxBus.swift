@@ -3,8 +3,11 @@
 /// thread-safe by itself; the C ABI serializes calls with one lock per
 /// context.
 public final class DaxBus: @unchecked Sendable {
-    /// The embedder that owns this model (the C ABI's context), if any.
-    public weak var owner: AnyObject?
+    /// What every object of this bus holds (see `ModelAnchor`): the
+    /// embedder's object, which outlives the bus, or `ownAnchor`.
+    public private(set) unowned(unsafe) var anchor: ModelAnchor
+    /// The anchor of a bus nobody anchored (Swift users, tests).
+    private var ownAnchor: ModelAnchor?
     var regionsById: [Int: Region] = [:]
     var sortedIds: [Int] = []
     /// Names written to device_dax/new_id (the 6.12 profile's match list).
@@ -13,6 +16,9 @@ public final class DaxBus: @unchecked Sendable {
     var events: [DaxEvent] = []
     var eventHead = 0
     var nextRequestId: UInt64 = 1
+    /// Set when released spans wait for sanitizing or a device lost
+    /// memory to a revoke: the memory layer has work (`takeUpkeep`).
+    public private(set) var upkeepPending = false
     /// Extents per non-null tag, host-wide.
     var tagUse: [DaxTag: Int] = [:]
     /// Invariant failures found by `verifyAfterCall` (debug builds only).
@@ -21,7 +27,31 @@ public final class DaxBus: @unchecked Sendable {
     /// (debug builds only; see DaxBus+Promises.swift).
     var brokenPromises: [String] = []
 
-    public init() {}
+    /// A bus anchored to `anchor`, which must outlive it (an embedder
+    /// that owns the bus); without one the bus makes and keeps its own.
+    public init(anchor: ModelAnchor? = nil) {
+        let own = anchor == nil ? ModelAnchor() : nil
+        self.ownAnchor = own
+        self.anchor = anchor ?? own ?? ModelAnchor()
+    }
+
+    /// Tells the memory layer whether it has work, and clears the flag.
+    public func takeUpkeep() -> Bool {
+        defer { upkeepPending = false }
+        return upkeepPending
+    }
+
+    func needUpkeep() { upkeepPending = true }
+
+    /// Anchors an empty bus to its embedder, which must outlive it.
+    /// Returns false, changing nothing, once the bus holds a region.
+    @discardableResult
+    public func anchor(to embedder: ModelAnchor) -> Bool {
+        guard regionsById.isEmpty else { return false }
+        anchor = embedder
+        ownAnchor = nil
+        return true
+    }
 
     /// Regions in id order.
     public var regions: [Region] { sortedIds.compactMap { regionsById[$0] } }
@@ -97,6 +127,10 @@ public final class DaxBus: @unchecked Sendable {
         guard let (r, n) = SysfsName.parseDevice(Substring(name)) else { return nil }
         return regionsById[r]?.device(id: n)
     }
+
+    /// A bus nobody tore down (a Swift user's) breaks its object links
+    /// when it goes.
+    deinit { tearDown() }
 
     /// Marks every region, device and range deleted; embedders holding
     /// references then see `isDeleted`.

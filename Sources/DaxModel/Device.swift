@@ -12,7 +12,11 @@ public final class Device: @unchecked Sendable {
     /// The name as a NUL-terminated C string, for embedders; lives as long as
     /// the device object.
     public let nameCString: UnsafeMutablePointer<CChar>
-    public internal(set) weak var region: Region?
+    /// Strong (no weak-load cost per call): a deleted device leaves its
+    /// region's table, and the teardown clears the link.
+    public internal(set) var region: Region?
+    /// The bus's anchor (see `ModelAnchor`).
+    public let anchor: ModelAnchor
     /// Per-device alignment, initialised from the region.
     public internal(set) var align: UInt64
     public let targetNode: Int
@@ -51,6 +55,7 @@ public final class Device: @unchecked Sendable {
         for (i, b) in bytes.enumerated() { nameCString[i] = CChar(bitPattern: b) }
         nameCString[bytes.count] = 0
         self.region = region
+        self.anchor = region.anchor
         self.align = region.align
         self.targetNode = region.targetNode
         self.numaNode = region.numaNode

@@ -20,7 +20,11 @@ public final class DeviceRange: @unchecked Sendable {
     /// The extent this range lies in (sparse regions); the range holds one
     /// reference on it.
     public let extent: Extent?
-    public internal(set) weak var device: Device?
+    /// Strong: a range leaves its device's list when trimmed, and the
+    /// teardown clears the link, so no cycle outlives the model.
+    public internal(set) var device: Device?
+    /// The bus's anchor (see `ModelAnchor`).
+    public let anchor: ModelAnchor
     /// Set when the range is trimmed away or its device deleted.
     public internal(set) var isDeleted = false
     /// References taken by embedders (the C ABI's `daxm_mapping_ref`).
@@ -32,6 +36,7 @@ public final class DeviceRange: @unchecked Sendable {
         self.pageOffset = pageOffset
         self.index = index
         self.device = device
+        self.anchor = device.anchor
     }
 
     public var start: UInt64 { span.start }

@@ -50,7 +50,11 @@ public final class Extent: @unchecked Sendable {
     public internal(set) var releaseRequest: UInt64 = 0
     /// Device ranges inside this extent, one reference each.
     public internal(set) var rangeRefs = 0
-    public internal(set) weak var region: Region?
+    /// Strong: a released extent leaves its region's lists, and the
+    /// teardown clears the link.
+    public internal(set) var region: Region?
+    /// The bus's anchor (see `ModelAnchor`).
+    public let anchor: ModelAnchor
     /// References taken by embedders on the handle (`daxm_extent_ref`).
     public let externalRefs = Atomic<Int>(0)
     /// Free space inside the extent.
@@ -64,6 +68,7 @@ public final class Extent: @unchecked Sendable {
         self.sequenced = sequenced
         self.order = order
         self.region = region
+        self.anchor = region.anchor
         self.free = FreeSpace(span)
     }
 

@@ -62,12 +62,24 @@ extension Region {
                        "\(name): delete left \(device.name) filed or its id taken")
     }
 
-    /// Marks the region, its devices and ranges deleted (model teardown).
+    /// Marks the region, its devices and ranges deleted (model teardown)
+    /// and drops the links between them, so objects an embedder still
+    /// holds keep only what they point to alive and no cycle is left.
     func tearDown() {
         for device in devices {
-            for range in device.ranges { range.isDeleted = true }
+            for range in device.ranges {
+                range.isDeleted = true
+                range.device = nil
+            }
+            device.ranges = []
             device.isDeleted = true
+            device.region = nil
         }
+        for extent in sparse.byOrder { extent.region = nil }
+        sparse = SparseState()
+        removeAllDevices()
+        seed = nil
+        youngest = nil
         isDeleted = true
     }
 }

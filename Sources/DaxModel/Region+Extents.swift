@@ -193,7 +193,10 @@ extension Region {
         sparse.ids.release(extent.id)
         model?.countTag(extent.tag, -1)
         extent.state = .released
-        if sanitizeOnRelease { releasedSpans.append(extent.span) }
+        if sanitizeOnRelease {
+            releasedSpans.append(extent.span)
+            model?.needUpkeep()
+        }
         let event = DaxEvent(kind: kind, regionId: id, requestId: requestId, records: [record(extent)])
         model?.post(event)
         return event

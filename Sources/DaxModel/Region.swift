@@ -20,6 +20,8 @@ public final class Region: @unchecked Sendable {
     public let targetNode: Int
     public let numaNode: Int
     public internal(set) weak var model: DaxBus?
+    /// The bus's anchor (see `ModelAnchor`).
+    public let anchor: ModelAnchor
     /// References taken by embedders (the C ABI's `daxm_region_ref`).
     public let externalRefs = Atomic<Int>(0)
     public internal(set) var isDeleted = false
@@ -58,6 +60,7 @@ public final class Region: @unchecked Sendable {
         self.targetNode = spec.targetNode
         self.numaNode = spec.numaNode
         self.model = model
+        self.anchor = model.anchor
         self.free = spec.kind == .sparse ? FreeSpace() : FreeSpace(span)
         sparse.maxPerGroup = spec.maxExtentsPerGroup
         sparse.maxExtents = spec.maxExtents
@@ -95,6 +98,11 @@ public final class Region: @unchecked Sendable {
     func insert(_ device: Device) {
         devicesById[device.id] = device
         sortedIds.insert(device.id, at: sortedIds.partitionPoint { $0 < device.id })
+    }
+
+    func removeAllDevices() {
+        devicesById = [:]
+        sortedIds = []
     }
 
     func remove(_ device: Device) {

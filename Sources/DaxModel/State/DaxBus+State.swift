@@ -39,13 +39,14 @@ extension DaxBus {
 
     // MARK: loading
 
-    /// Builds a model from a state document.
+    /// Builds a model from a state document, anchored to `anchor` (see
+    /// `DaxBus.init(anchor:)`).
     /// - Throws: EINVAL naming the first bad field.
-    public static func restore(from doc: JSONValue) throws(DaxError) -> DaxBus {
+    public static func restore(from doc: JSONValue, anchor: ModelAnchor? = nil) throws(DaxError) -> DaxBus {
         let r = StateReader(path: "")
         guard try r.string(doc, "format") == stateFormat else { throw r.bad("format", "is not \(stateFormat)") }
         guard try r.uint(doc, "version") == stateVersion else { throw r.bad("version", "is not \(stateVersion)") }
-        let bus = DaxBus()
+        let bus = DaxBus(anchor: anchor)
         bus.nextRequestId = try r.uint(doc, "next_request_id")
         for (i, id) in try r.array(doc, "driver_ids").enumerated() {
             guard case .string(let s) = id, SysfsName.parseDevice(Substring(s)) != nil else {
