@@ -65,7 +65,7 @@ func copy(_ tag: DaxTag, to out: UnsafeMutablePointer<UInt8>) {
 }
 
 @implementation @c public func daxm_extent_get_first(_ region: OpaquePointer?) -> OpaquePointer? {
-    with(region, Region.self, fallback: { _ in nil }) { _, r in r.extents.first?.pointer }
+    with(region, Region.self, fallback: { _ in nil }) { _, r in r.firstExtent?.pointer }
 }
 
 @implementation @c public func daxm_extent_get_next(_ extent: OpaquePointer?) -> OpaquePointer? {

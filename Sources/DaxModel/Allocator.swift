@@ -62,7 +62,7 @@ extension Device {
             throw DaxError(.noSpace, "\(name): growing by \(hex(toAlloc)) needs more than the \(hex(free)) free in tag \(tag)")
         }
         var remaining = toAlloc
-        while remaining > 0, let extent = region.sparse.pools[tag]?.open.first, let hole = extent.free.lowest {
+        while remaining > 0, let extent = region.sparse.pools[tag]?.firstOpen, let hole = extent.free.lowest {
             let piece = min(hole.length, remaining)
             guard let span = Span(start: hole.start, length: piece) else { return }
             if let last = ranges.last, last.extent === extent, canAdjustInPlace(before: hole) {

@@ -128,9 +128,11 @@ extension Region {
         }
         var available: UInt64 = 0
         var poolFree: [DaxTag: UInt64] = [:]
-        for (i, extent) in sparse.byOrder.enumerated() {
+        let byOrder = sparse.byOrder.values
+        for (i, extent) in byOrder.enumerated() {
             let label = "\(name)/\(extent.name)"
-            if i > 0, sparse.byOrder[i - 1].order >= extent.order { problems.append("\(label): acceptance order is not ascending") }
+            if i > 0, byOrder[i - 1].order >= extent.order { problems.append("\(label): acceptance order is not ascending") }
+            if sparse.extent(id: extent.id) !== extent { problems.append("\(label): missing from the id table") }
             if extent.region !== self { problems.append("\(label): region back-pointer is wrong") }
             if extent.state != .accepted, extent.state != .releasing { problems.append("\(label): listed while \(extent.state.name)") }
             let spans = rangesIn[ObjectIdentifier(extent)] ?? []
@@ -151,12 +153,12 @@ extension Region {
                 available += extent.free.total
                 poolFree[extent.tag, default: 0] += extent.free.total
             }
-            guard let pool = sparse.pools[extent.tag], pool.members.contains(where: { $0 === extent }) else {
+            guard let pool = sparse.pools[extent.tag], pool.members.find(extent.order, where: { $0 === extent }) != nil else {
                 problems.append("\(label): missing from the pool of tag \(extent.tag)")
                 continue
             }
             let shouldBeOpen = extent.state == .accepted && extent.free.total > 0
-            if pool.open.contains(where: { $0 === extent }) != shouldBeOpen {
+            if (pool.open.find(extent.order, where: { $0 === extent }) != nil) != shouldBeOpen {
                 problems.append("\(label): open-list membership is wrong (free \(extent.free.total), \(extent.state.name))")
             }
         }
@@ -164,9 +166,11 @@ extension Region {
         for (tag, pool) in sparse.pools where pool.free != (poolFree[tag] ?? 0) {
             problems.append("\(name): pool \(tag) counts \(pool.free) free, extents hold \(poolFree[tag] ?? 0)")
         }
-        if sparse.byAddress.count != sparse.byOrder.count { problems.append("\(name): address index has \(sparse.byAddress.count) extents, order list \(sparse.byOrder.count)") }
-        for i in sparse.byAddress.indices.dropFirst() where sparse.byAddress[i - 1].span.last >= sparse.byAddress[i].start {
-            problems.append("\(name): \(sparse.byAddress[i - 1].name) and \(sparse.byAddress[i].name) overlap or are unsorted")
+        let byAddress = sparse.byAddress.values
+        if byAddress.count != byOrder.count { problems.append("\(name): address index has \(byAddress.count) extents, order list \(byOrder.count)") }
+        if sparse.byId.compactMap({ $0 }).count != byOrder.count { problems.append("\(name): the id table holds another number of extents") }
+        for i in byAddress.indices.dropFirst() where byAddress[i - 1].span.last >= byAddress[i].start {
+            problems.append("\(name): \(byAddress[i - 1].name) and \(byAddress[i].name) overlap or are unsorted")
         }
         problems += checkSeedInvariants()
         return problems

@@ -1,17 +1,16 @@
 /// Lowest-free-id allocation, the kernel's `ida_alloc` as the dax bus uses
 /// it for device ids: a freed id is handed out again before any higher one.
 ///
-/// - Complexity: `allocate` O(1); `release` and `claim` O(log n) search
-///   plus an array insert over the freed ids only.
+/// - Complexity: O(log n) search plus a bounded block move (SortedList).
 struct IdAllocator: Sendable {
-    /// Free ids below `next`, sorted DEscending so the lowest is last.
-    private var freed: [Int] = []
+    /// Free ids below `next`, ascending: the lowest is first.
+    private var freed = SortedList<Void>()
     /// Every id >= next is free.
     private var next = 0
 
     /// Takes the lowest free id.
     mutating func allocate() -> Int {
-        if let lowest = freed.popLast() { return lowest }
+        if let p = freed.firstPosition { return Int(freed.remove(at: p).key) }
         defer { next += 1 }
         return next
     }
@@ -21,32 +20,22 @@ struct IdAllocator: Sendable {
     mutating func claim(_ id: Int) -> Bool {
         guard id >= 0 else { return false }
         if id >= next {
-            let gaps = next..<min(id, next + 4096)
-            freed.insert(contentsOf: gaps.reversed(), at: 0)
+            for gap in next..<min(id, next + 4096) { freed.append((), key: UInt64(gap)) }
             next = id + 1
             return true
         }
-        let i = insertionIndex(of: id)
-        guard i < freed.count, freed[i] == id else { return false }
-        freed.remove(at: i)
-        return true
+        return freed.remove(UInt64(id)) { _ in true }
     }
 
     /// Returns `id` to the pool; ignores ids that are already free.
     mutating func release(_ id: Int) {
-        guard id >= 0, id < next else { return }
-        let i = insertionIndex(of: id)
-        guard i == freed.count || freed[i] != id else { return }
-        freed.insert(id, at: i)
+        guard id >= 0, id < next, freed.find(UInt64(id), where: { _ in true }) == nil else { return }
+        freed.insert((), key: UInt64(id))
     }
 
     /// True when `id` is taken (for postcondition checks).
     func isUsed(_ id: Int) -> Bool {
         guard id >= 0, id < next else { return false }
-        let i = insertionIndex(of: id)
-        return i == freed.count || freed[i] != id
+        return freed.find(UInt64(id), where: { _ in true }) == nil
     }
-
-    /// First index whose id is <= `id` (the array is descending).
-    private func insertionIndex(of id: Int) -> Int { freed.partitionPoint { $0 > id } }
 }

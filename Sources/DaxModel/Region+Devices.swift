@@ -75,7 +75,7 @@ extension Region {
             device.isDeleted = true
             device.region = nil
         }
-        for extent in sparse.byOrder { extent.region = nil }
+        for extent in sparse.byOrder.values { extent.region = nil }
         sparse = SparseState()
         removeAllDevices()
         seed = nil

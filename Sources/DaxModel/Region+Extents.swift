@@ -10,15 +10,19 @@ extension Region {
     }
 
     /// Extents in acceptance order (accepted and releasing).
-    public var extents: [Extent] { sparse.byOrder }
+    public var extents: [Extent] { sparse.byOrder.values }
 
-    public func extent(after extent: Extent) -> Extent? {
-        let i = sparse.indexByOrder(extent.order)
-        guard i < sparse.byOrder.count, sparse.byOrder[i] === extent, i + 1 < sparse.byOrder.count else { return nil }
-        return sparse.byOrder[i + 1]
-    }
+    /// The first extent in acceptance order. O(1).
+    public var firstExtent: Extent? { sparse.byOrder.first?.value }
 
-    public func extent(id: Int) -> Extent? { sparse.byOrder.first { $0.id == id } }
+    /// The extent after `extent` in acceptance order. O(log n).
+    public func extent(after extent: Extent) -> Extent? { sparse.extent(after: extent) }
+
+    /// The accepted or releasing extent `extentK`. O(1).
+    public func extent(id: Int) -> Extent? { sparse.extent(id: id) }
+
+    /// The number of accepted and releasing extents.
+    public var extentCount: Int { sparse.count }
 
     /// Offers extents; with `more` the group stays open (the CXL More flag),
     /// otherwise it closes and is answered. `shareable` marks the group as
@@ -61,7 +65,7 @@ extension Region {
                                    || (found.count == 1 && found[0].offset == offer.offset && found[0].length == offer.length && found[0].tag == offer.tag),
                                    "\(name): an accepted offer at 0x\(String(offer.offset, radix: 16)) is not filed as one extent of its tag")
                 }
-                if sparse.byOrder.count >= sparse.maxExtents {
+                if sparse.count >= sparse.maxExtents {
                     records.append(ExtentRecord(offer, result: .noSpace, reason: "region holds its maximum of \(sparse.maxExtents) extents"))
                 } else {
                     accept(offer, sequenced: shareable)
@@ -144,8 +148,7 @@ extension Region {
         let extent = Extent(id: sparse.ids.allocate(), span: span, tag: offer.tag, sequence: offer.sequence,
                             sequenced: sequenced, order: sparse.nextOrder, region: self)
         sparse.nextOrder &+= 1
-        sparse.byOrder.append(extent)
-        sparse.byAddress.insert(extent, at: sparse.indexByAddress(span.start))
+        sparse.file(extent)
         sparse.pools[offer.tag, default: TagPool()].add(extent)
         sparse.available &+= span.length
         model?.countTag(offer.tag, 1)
@@ -186,10 +189,7 @@ extension Region {
         if counted { sparse.available &-= extent.free.total }
         sparse.pools[extent.tag]?.remove(extent, wasCounted: counted)
         if sparse.pools[extent.tag]?.isEmpty == true { sparse.pools[extent.tag] = nil }
-        let i = sparse.indexByOrder(extent.order)
-        if i < sparse.byOrder.count, sparse.byOrder[i] === extent { sparse.byOrder.remove(at: i) }
-        let j = sparse.indexByAddress(extent.start)
-        if j < sparse.byAddress.count, sparse.byAddress[j] === extent { sparse.byAddress.remove(at: j) }
+        sparse.unfile(extent)
         sparse.ids.release(extent.id)
         model?.countTag(extent.tag, -1)
         extent.state = .released

@@ -26,13 +26,12 @@ extension Region {
             throw DaxError(.invalidArgument,
                            "\(name): release tag \(tag) does not match \(other.name)'s tag \(other.tag); nothing released")
         }
-        let groups = tag.isUntagged || targets.isEmpty ? [] : [tag]
-        for t in groups {
-            for member in sparse.pools[t]?.members ?? [] where !targets.contains(where: { $0 === member }) {
-                targets.append(member)
-            }
+        if !tag.isUntagged, !targets.isEmpty {
+            // The whole tag group goes, in acceptance order.
+            targets = sparse.pools[tag]?.members.values ?? targets
+        } else {
+            targets.sort { $0.order < $1.order }
         }
-        targets.sort { $0.order < $1.order }
         let request = model?.newRequestId() ?? 0
         var posted: [DaxEvent] = []
         func post(_ e: DaxEvent) { model?.post(e); posted.append(e) }
@@ -128,7 +127,7 @@ extension Region {
     ///   new non-null tag already exists on the host), ENODEV (released).
     public func retag(_ extent: Extent, to newTag: DaxTag, wholeGroup: Bool) throws(DaxError) {
         guard extent.state != .released else { throw DaxError(.noDevice, "\(name)/\(extent.name): extent was released") }
-        let members = wholeGroup && !extent.tag.isUntagged ? (sparse.pools[extent.tag]?.members ?? [extent]) : [extent]
+        let members = wholeGroup && !extent.tag.isUntagged ? (sparse.pools[extent.tag]?.members.values ?? [extent]) : [extent]
         if let busy = members.first(where: { $0.refcount > 0 || $0.state != .accepted }) {
             throw DaxError(.busy, "\(name)/\(busy.name): extent is in use (refcount \(busy.refcount), \(busy.state.name)); tags change only on unreferenced extents")
         }

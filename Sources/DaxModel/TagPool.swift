@@ -2,23 +2,24 @@
 /// allocation. `members` in acceptance order (accepted and releasing);
 /// `open` the accepted ones with free space, in acceptance order, so first
 /// fit is `open.first`; `free` their free bytes.
-struct TagPool: Sendable {
-    private(set) var members: [Extent] = []
-    private(set) var open: [Extent] = []
+struct TagPool: @unchecked Sendable {
+    private(set) var members = SortedList<Extent>()
+    private(set) var open = SortedList<Extent>()
     private(set) var free: UInt64 = 0
 
     var isEmpty: Bool { members.isEmpty }
 
+    /// The first accepted extent with free space, in acceptance order.
+    var firstOpen: Extent? { open.first?.value }
+
     mutating func add(_ extent: Extent) {
-        members.insert(extent, at: Self.position(of: extent.order, in: members))
+        if !members.append(extent, key: extent.order) { members.insert(extent, key: extent.order) }
         refresh(extent, oldFree: 0, wasCounted: false)
     }
 
     mutating func remove(_ extent: Extent, wasCounted: Bool) {
-        let i = Self.position(of: extent.order, in: members)
-        if i < members.count, members[i] === extent { members.remove(at: i) }
-        let j = Self.position(of: extent.order, in: open)
-        if j < open.count, open[j] === extent { open.remove(at: j) }
+        members.remove(extent.order) { $0 === extent }
+        open.remove(extent.order) { $0 === extent }
         if wasCounted { free &-= extent.free.total }
     }
 
@@ -29,24 +30,20 @@ struct TagPool: Sendable {
         let counted = extent.state == .accepted
         if counted { free &+= extent.free.total }
         let shouldBeOpen = counted && extent.free.total > 0
-        let j = Self.position(of: extent.order, in: open)
-        let isOpen = j < open.count && open[j] === extent
-        if shouldBeOpen, !isOpen { open.insert(extent, at: j) }
-        if !shouldBeOpen, isOpen { open.remove(at: j) }
-    }
-
-    /// First index whose order is >= `order`.
-    private static func position(of order: UInt64, in list: [Extent]) -> Int {
-        list.partitionPoint { $0.order < order }
+        let at = open.find(extent.order) { $0 === extent }
+        if shouldBeOpen, at == nil { open.insert(extent, key: extent.order) }
+        if !shouldBeOpen, let at { open.remove(at: at) }
     }
 }
 
 /// The sparse half of a region: extents, tag pools, the open group.
-struct SparseState: Sendable {
+struct SparseState: @unchecked Sendable {
     /// Accepted and releasing extents in acceptance order.
-    var byOrder: [Extent] = []
-    /// The same, sorted by address.
-    var byAddress: [Extent] = []
+    var byOrder = SortedList<Extent>()
+    /// The same, by start address.
+    var byAddress = SortedList<Extent>()
+    /// The same, by id (ids are the lowest free, so the table is dense).
+    var byId: [Extent?] = []
     var pools: [DaxTag: TagPool] = [:]
     /// The group being offered (CXL More flag set on its records so far).
     var staged: [ExtentOffer] = []
@@ -60,19 +57,51 @@ struct SparseState: Sendable {
     /// Forced releases remove extents at once instead of being ignored.
     var revoke = false
 
-    func indexByOrder(_ order: UInt64) -> Int { byOrder.partitionPoint { $0.order < order } }
+    var count: Int { byOrder.count }
 
-    /// First index whose extent starts at or after `address`.
-    func indexByAddress(_ address: UInt64) -> Int { byAddress.partitionPoint { $0.start < address } }
+    /// Files an extent in every index but its tag pool.
+    mutating func file(_ extent: Extent) {
+        if !byOrder.append(extent, key: extent.order) { byOrder.insert(extent, key: extent.order) }
+        byAddress.insert(extent, key: extent.start)
+        if extent.id >= byId.count { byId.append(contentsOf: repeatElement(nil, count: extent.id - byId.count + 1)) }
+        byId[extent.id] = extent
+    }
+
+    /// Takes an extent out of every index but its tag pool.
+    mutating func unfile(_ extent: Extent) {
+        byOrder.remove(extent.order) { $0 === extent }
+        byAddress.remove(extent.start) { $0 === extent }
+        if extent.id >= 0, extent.id < byId.count, byId[extent.id] === extent {
+            byId[extent.id] = nil
+            while let last = byId.last, last == nil { byId.removeLast() }
+        }
+    }
+
+    func extent(id: Int) -> Extent? {
+        guard id >= 0, id < byId.count else { return nil }
+        return byId[id]
+    }
+
+    /// The extent after `extent` in acceptance order.
+    func extent(after extent: Extent) -> Extent? {
+        guard let p = byOrder.find(extent.order, where: { $0 === extent }), let q = byOrder.position(after: p) else {
+            return nil
+        }
+        return byOrder[q].value
+    }
 
     /// Extents overlapping `span`, in address order.
     func touching(_ span: Span) -> [Extent] {
-        var i = indexByAddress(span.start)
-        if i > 0, byAddress[i - 1].span.last >= span.start { i -= 1 }
+        var p = byAddress.lowerBound(span.start)
+        if let before = p.flatMap({ byAddress.position(before: $0) }) ?? (p == nil ? byAddress.lastPosition : nil),
+           byAddress[before].value.span.last >= span.start {
+            p = before
+        }
         var found: [Extent] = []
-        while i < byAddress.count, byAddress[i].start <= span.last {
-            if byAddress[i].span.last >= span.start { found.append(byAddress[i]) }
-            i += 1
+        while let q = p, byAddress[q].value.start <= span.last {
+            let e = byAddress[q].value
+            if e.span.last >= span.start { found.append(e) }
+            p = byAddress.position(after: q)
         }
         return found
     }

@@ -194,7 +194,7 @@ extension Region {
         }
         guard sparse.touching(span).isEmpty else { throw r.bad("offset", "overlaps another extent") }
         let order = try r.uint(item, "order")
-        if let last = sparse.byOrder.last, last.order >= order { throw r.bad("order", "is not ascending") }
+        if let last = sparse.byOrder.last, last.key >= order { throw r.bad("order", "is not ascending") }
         guard sparse.ids.claim(eid) else { throw r.bad("id", "\(eid) is used twice") }
         let state = try r.string(item, "state")
         guard state == "accepted" || state == "releasing" else { throw r.bad("state", "is not accepted or releasing") }
@@ -205,8 +205,7 @@ extension Region {
         // Optional: documents written before the field existed omit it.
         extent.releaseRequest = item["release_request"] == nil ? 0 : try r.uint(item, "release_request")
         sparse.nextOrder = order &+ 1
-        sparse.byOrder.append(extent)
-        sparse.byAddress.insert(extent, at: sparse.indexByAddress(span.start))
+        sparse.file(extent)
         sparse.pools[tag, default: TagPool()].add(extent)
         sparse.available &+= span.length
         model?.countTag(tag, 1)
@@ -238,7 +237,7 @@ extension Region {
             var extent: Extent?
             if kind == .sparse {
                 let eid = try sub.int(rangeDoc, "extent", 0...Int(Int32.max))
-                guard let e = sparse.byOrder.first(where: { $0.id == eid }), e.span.contains(span) else {
+                guard let e = sparse.extent(id: eid), e.span.contains(span) else {
                     throw sub.bad("extent", "does not name an extent holding the range")
                 }
                 extent = e
