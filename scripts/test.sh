@@ -14,6 +14,8 @@
 #      against DaxModel::daxmodel and DaxModel::daxmodel_static, and run;
 #   8. a build with -DDAXMODEL_STATIC_SWIFT_STDLIB=ON: ctest, no Swift
 #      runtime needed at run time;
+#   8b. the benchmark in quick mode (scripts/bench.sh --quick), so it keeps
+#      building and running; its ratios are printed, not asserted;
 #   9. the real kernel as referee (Tests/kernel/run.sh): Debian's Linux 6.1
 #      and 6.12 booted in QEMU (TCG), the same sysfs writes replayed on their
 #      /sys/bus/dax and on the model, compared step by step.
@@ -193,6 +195,14 @@ else
 		skip "static-stdlib C test with the Swift runtime hidden" "no mount namespace here"
 	fi
 fi
+
+# ---- 8b. the benchmark keeps working -----------------------------------------------------------
+# Quick mode only (seconds of benchmark after its Release build); ratios are
+# printed, never asserted. The full run is `scripts/bench.sh` (README).
+begin "benchmark, quick mode (scripts/bench.sh --quick)"
+scripts/bench.sh --quick >"$work/bench-quick.md"
+grep -E '^\| (daxm_extent_get \+ daxm_extent_put|daxm_dev_get_size) ' "$work/bench-quick.md" | head -n 2
+end
 
 # ---- 9. the real kernel as referee ----------------------------------------------------------
 if [ "${DAXM_SKIP_KERNEL:-0}" = 1 ]; then
