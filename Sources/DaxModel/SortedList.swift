@@ -120,10 +120,8 @@ struct SortedList<Value>: Sequence {
         if let lastKey = last?.key, key < lastKey { return false }
         count += 1
         if blocks.isEmpty || blocks[blocks.count - 1].count >= Self.blockCapacity {
-            var block: [Entry] = []
-            block.reserveCapacity(Self.blockCapacity)
-            block.append(Entry(key: key, value: value))
-            blocks.append(block)
+            // No reserved capacity: most lists (a tag's extents) stay small.
+            blocks.append([Entry(key: key, value: value)])
         } else {
             blocks[blocks.count - 1].append(Entry(key: key, value: value))
         }
