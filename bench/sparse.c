@@ -199,6 +199,19 @@ static double lap(uint64_t *t)
 	return d;
 }
 
+/* Offers tag group @k again (timed as OP_REOFFER), takes its answer
+ * (timed as OP_DRAIN) and re-adopts its new extent handles. */
+static void reoffer(struct sp *s, long k, struct samples *smp)
+{
+	long p0 = k * s->per_tag;
+	uint64_t t = now_ns();
+
+	CK(daxm_region_add_extents(s->r, s->spec + p0, (size_t)s->per_tag, 0));
+	add(&smp[OP_REOFFER], lap(&t));
+	add(&smp[OP_DRAIN], bench_take_event(s->ctx, DAXM_EVENT_GROUP, s->per_tag));
+	sp_readopt(s, k);
+}
+
 static void measure_ops(struct sp *s, double *out, int *nsamples)
 {
 	struct samples smp[NOPS];
@@ -276,11 +289,7 @@ static void measure_ops(struct sp *s, double *out, int *nsamples)
 		CK_EQ(daxm_ctx_get_nr_events(s->ctx), s->per_tag);
 		for (int j = 0; j < s->per_tag; j++)
 			add(&smp[OP_DRAIN], bench_take_event(s->ctx, DAXM_EVENT_RELEASED, 1));
-		t = now_ns();
-		CK(daxm_region_add_extents(s->r, s->spec + p0, (size_t)s->per_tag, 0));
-		add(&smp[OP_REOFFER], lap(&t));
-		add(&smp[OP_DRAIN], bench_take_event(s->ctx, DAXM_EVENT_GROUP, s->per_tag));
-		sp_readopt(s, k);
+		reoffer(s, k, smp);
 		if ((double)(now_ns() - start) / 1e9 > cap)
 			break;
 	}
@@ -330,11 +339,7 @@ static void measure_ops(struct sp *s, double *out, int *nsamples)
 		}
 		daxm_extent_unref(x);
 		add(&smp[OP_DRAIN], bench_take_event(s->ctx, DAXM_EVENT_RELEASED, 1));
-		t = now_ns();
-		CK(daxm_region_add_extents(s->r, s->spec + p0, (size_t)s->per_tag, 0));
-		add(&smp[OP_REOFFER], lap(&t));
-		add(&smp[OP_DRAIN], bench_take_event(s->ctx, DAXM_EVENT_GROUP, s->per_tag));
-		sp_readopt(s, k);
+		reoffer(s, k, smp);
 		if ((double)(now_ns() - start) / 1e9 > cap)
 			break;
 	}
