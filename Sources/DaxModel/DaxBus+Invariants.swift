@@ -168,7 +168,7 @@ extension Region {
         }
         let byAddress = sparse.byAddress.values
         if byAddress.count != byOrder.count { problems.append("\(name): address index has \(byAddress.count) extents, order list \(byOrder.count)") }
-        if sparse.byId.compactMap({ $0 }).count != byOrder.count { problems.append("\(name): the id table holds another number of extents") }
+        if sparse.byId.count != byOrder.count { problems.append("\(name): the id table holds another number of extents") }
         for i in byAddress.indices.dropFirst() where byAddress[i - 1].span.last >= byAddress[i].start {
             problems.append("\(name): \(byAddress[i - 1].name) and \(byAddress[i].name) overlap or are unsorted")
         }

@@ -42,8 +42,9 @@ struct SparseState: @unchecked Sendable {
     var byOrder = SortedList<Extent>()
     /// The same, by start address.
     var byAddress = SortedList<Extent>()
-    /// The same, by id (ids are the lowest free, so the table is dense).
-    var byId: [Extent?] = []
+    /// The same, by id. A dictionary, not a dense table: a loaded state
+    /// may hold any id up to 2^31 - 1.
+    var byId: [Int: Extent] = [:]
     var pools: [DaxTag: TagPool] = [:]
     /// The group being offered (CXL More flag set on its records so far).
     var staged: [ExtentOffer] = []
@@ -63,7 +64,6 @@ struct SparseState: @unchecked Sendable {
     mutating func file(_ extent: Extent) {
         if !byOrder.append(extent, key: extent.order) { byOrder.insert(extent, key: extent.order) }
         byAddress.insert(extent, key: extent.start)
-        if extent.id >= byId.count { byId.append(contentsOf: repeatElement(nil, count: extent.id - byId.count + 1)) }
         byId[extent.id] = extent
     }
 
@@ -71,16 +71,10 @@ struct SparseState: @unchecked Sendable {
     mutating func unfile(_ extent: Extent) {
         byOrder.remove(extent.order) { $0 === extent }
         byAddress.remove(extent.start) { $0 === extent }
-        if extent.id >= 0, extent.id < byId.count, byId[extent.id] === extent {
-            byId[extent.id] = nil
-            while let last = byId.last, last == nil { byId.removeLast() }
-        }
+        if byId[extent.id] === extent { byId[extent.id] = nil }
     }
 
-    func extent(id: Int) -> Extent? {
-        guard id >= 0, id < byId.count else { return nil }
-        return byId[id]
-    }
+    func extent(id: Int) -> Extent? { byId[id] }
 
     /// The extent after `extent` in acceptance order.
     func extent(after extent: Extent) -> Extent? {
