@@ -30,11 +30,15 @@
  *    objects and internal consistency failures at LOG_ERR. The default
  *    priority is LOG_ERR, so set LOG_INFO to see every refusal. A NULL
  *    context has no log: only daxm_last_error() tells.
- *  - Object pointers (region, dev, mapping) are borrowed from the context:
- *    valid until the object is deleted (a device by destroy, a mapping by
- *    a shrink that removes its range) or the context is freed. Taking a
- *    reference with daxm_<object>_ref() keeps the pointer valid after that;
- *    calls on a deleted object then return -ENODEV (or the sentinel), and
+ *  - Object pointers (region, dev, mapping, extent) are borrowed from the
+ *    context: valid until the context is freed, whatever any thread does
+ *    meanwhile. A deleted object (a device by destroy or a `delete` write,
+ *    a mapping whose range a shrink or a revoke removed) stays allocated
+ *    and answers -ENODEV (or the sentinel); a released extent stays
+ *    readable in state DAXM_EXTENT_RELEASED. The memory so kept is bounded
+ *    by the objects whose pointers were handed out, and goes with the
+ *    context. Taking a reference with daxm_<object>_ref() keeps a pointer
+ *    valid after the context is freed too; calls then return -ENODEV, and
  *    the memory is freed by the last daxm_<object>_unref().
  *  - Thread safety: any function may be called from any thread at any
  *    time; calls on one context are serialized by the context's lock. The

@@ -11,6 +11,9 @@ import Synchronization
 protocol Handle: AnyObject {
     /// The model's anchor: the context, immutable for the object's life.
     var anchor: ModelAnchor { get }
+    /// Set when the address goes to C: a deleted object is then kept
+    /// until the context is freed. Written and read under the lock.
+    var handedOut: Bool { get set }
     /// Deleted objects answer -ENODEV; read under the context lock.
     var deleted: Bool { get }
     /// Object name for messages ("region0", "dax0.1", "dax0.1/mapping0");
@@ -41,7 +44,12 @@ extension Handle {
     @inline(__always)
     var context: Context { unsafeDowncast(anchor, to: Context.self) }
 
-    var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+    /// The address handed to C (under the context lock); from now on the
+    /// object outlives its deletion until the context is freed.
+    var pointer: OpaquePointer {
+        if !handedOut { handedOut = true }
+        return OpaquePointer(Unmanaged.passUnretained(self).toOpaque())
+    }
 
     static func from(_ handle: OpaquePointer?) -> Self? {
         guard let handle else { return nil }

@@ -163,6 +163,7 @@ extension Device {
         giveBack(last.span, of: last, in: region)
         size &-= last.length
         last.isDeleted = true
+        region.model?.retire(last, handedOut: last.handedOut)
         if let extent = last.extent {
             extent.rangeRefs &-= 1
             region.dropReference(extent)
@@ -181,6 +182,7 @@ extension Device {
                 region.give(range.span, to: extent)
                 extent.rangeRefs &-= 1
                 range.isDeleted = true
+                region.model?.retire(range, handedOut: range.handedOut)
                 lostBytes &+= range.length
                 region.model?.needUpkeep()
                 lost.append(ExtentRecord(ExtentOffer(offset: range.start &- region.start, length: range.length,

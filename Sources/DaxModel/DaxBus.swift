@@ -19,6 +19,11 @@ public final class DaxBus: @unchecked Sendable {
     /// Set when released spans wait for sanitizing or a device lost
     /// memory to a revoke: the memory layer has work (`takeUpkeep`).
     public private(set) var upkeepPending = false
+    /// Deleted devices and ranges and released extents whose address the
+    /// embedder handed out (`handedOut`): kept until the model is torn
+    /// down, so a pointer a caller was given never dangles while the
+    /// context lives. Bounded by what was handed out.
+    private(set) var retired: [AnyObject] = []
     /// Extents per non-null tag, host-wide.
     var tagUse: [DaxTag: Int] = [:]
     /// Invariant failures found by `verifyAfterCall` (debug builds only).
@@ -42,6 +47,12 @@ public final class DaxBus: @unchecked Sendable {
     }
 
     func needUpkeep() { upkeepPending = true }
+
+    /// Keeps `object` (deleted or released) alive until teardown if its
+    /// address was handed out.
+    func retire(_ object: AnyObject, handedOut: Bool) {
+        if handedOut { retired.append(object) }
+    }
 
     /// Anchors an empty bus to its embedder, which must outlive it.
     /// Returns false, changing nothing, once the bus holds a region.
@@ -138,5 +149,6 @@ public final class DaxBus: @unchecked Sendable {
         for region in regions { region.tearDown() }
         regionsById = [:]
         sortedIds = []
+        retired = []
     }
 }

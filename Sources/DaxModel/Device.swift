@@ -17,6 +17,9 @@ public final class Device: @unchecked Sendable {
     public internal(set) var region: Region?
     /// The bus's anchor (see `ModelAnchor`).
     public let anchor: ModelAnchor
+    /// The embedder handed this object's address out: once deleted (or
+    /// released) it is kept until the model is torn down.
+    public var handedOut = false
     /// Per-device alignment, initialised from the region.
     public internal(set) var align: UInt64
     public let targetNode: Int

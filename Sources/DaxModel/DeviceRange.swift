@@ -25,6 +25,9 @@ public final class DeviceRange: @unchecked Sendable {
     public internal(set) var device: Device?
     /// The bus's anchor (see `ModelAnchor`).
     public let anchor: ModelAnchor
+    /// The embedder handed this object's address out: once deleted (or
+    /// released) it is kept until the model is torn down.
+    public var handedOut = false
     /// Set when the range is trimmed away or its device deleted.
     public internal(set) var isDeleted = false
     /// References taken by embedders (the C ABI's `daxm_mapping_ref`).

@@ -55,6 +55,9 @@ public final class Extent: @unchecked Sendable {
     public internal(set) var region: Region?
     /// The bus's anchor (see `ModelAnchor`).
     public let anchor: ModelAnchor
+    /// The embedder handed this object's address out: once deleted (or
+    /// released) it is kept until the model is torn down.
+    public var handedOut = false
     /// References taken by embedders on the handle (`daxm_extent_ref`).
     public let externalRefs = Atomic<Int>(0)
     /// Free space inside the extent.

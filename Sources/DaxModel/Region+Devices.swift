@@ -58,6 +58,7 @@ extension Region {
         if seed === device { seed = nil }
         if youngest === device { youngest = nil }
         device.isDeleted = true
+        model?.retire(device, handedOut: device.handedOut)
         model?.promise(self.device(id: device.id) == nil && !ids.isUsed(device.id),
                        "\(name): delete left \(device.name) filed or its id taken")
     }

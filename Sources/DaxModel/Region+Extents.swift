@@ -193,6 +193,7 @@ extension Region {
         sparse.ids.release(extent.id)
         model?.countTag(extent.tag, -1)
         extent.state = .released
+        model?.retire(extent, handedOut: extent.handedOut)
         if sanitizeOnRelease {
             releasedSpans.append(extent.span)
             model?.needUpkeep()

@@ -22,6 +22,9 @@ public final class Region: @unchecked Sendable {
     public internal(set) weak var model: DaxBus?
     /// The bus's anchor (see `ModelAnchor`).
     public let anchor: ModelAnchor
+    /// The embedder handed this region's address out (regions are only
+    /// deleted with the whole model).
+    public var handedOut = false
     /// References taken by embedders (the C ABI's `daxm_region_ref`).
     public let externalRefs = Atomic<Int>(0)
     public internal(set) var isDeleted = false

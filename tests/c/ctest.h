@@ -143,5 +143,6 @@ void test_state_damaged(void);
 void test_state_kill(void);
 void test_state_edits(void);
 void test_error_paths(void);
+void test_borrowed_pointers(void);
 
 #endif /* DAXM_CTEST_H */

@@ -83,3 +83,52 @@ void test_error_paths(void)
 
 	daxm_unref(ctx);
 }
+
+/* A pointer the library handed out stays valid until the context is
+ * freed: a deleted device or trimmed mapping answers -ENODEV or the
+ * sentinel, a released extent reads DAXM_EXTENT_RELEASED, however many
+ * objects come and go in between (run under AddressSanitizer, a freed
+ * object would show here). */
+void test_borrowed_pointers(void)
+{
+	struct daxm_ctx *ctx = new_ctx();
+	struct daxm_region *dyn = add_region(ctx, 0, DAXM_REGION_DYNAMIC, S0, 1 * GiB, DAXM_REGION_IDLE,
+					     DAXM_PROFILE_6_12);
+	struct daxm_dev *gone = new_dev(dyn, 0);
+	CHECK_OK(daxm_attr_write(ctx, "region0/delete", "dax0.1"));
+	struct daxm_dev *split = new_dev(dyn, 2 * MiB);
+	struct daxm_dev *wedge = new_dev(dyn, 2 * MiB);
+	CHECK_OK(daxm_dev_set_size(split, 4 * MiB)); /* two ranges, around wedge */
+	struct daxm_mapping *second = daxm_mapping_get_next(daxm_mapping_get_first(split));
+	CHECK(second != NULL);
+	CHECK_OK(daxm_dev_set_size(split, 2 * MiB)); /* trims the second range */
+
+	struct daxm_region *sp = add_region(ctx, 1, DAXM_REGION_SPARSE, 0x1000000000ull, 1 * GiB, 0,
+					    DAXM_PROFILE_6_12);
+	struct daxm_extent_spec e;
+	memset(&e, 0, sizeof(e));
+	e.length = 2 * MiB;
+	CHECK_OK(daxm_region_add_extents(sp, &e, 1, 0));
+	struct daxm_extent *released = daxm_extent_get_first(sp);
+	CHECK_OK(daxm_region_release_extents(sp, 0, 2 * MiB, NULL, 0));
+
+	for (int round = 0; round < 3; round++) {
+		/* churn: objects come and go, memory is reused */
+		for (int i = 0; i < 200; i++) {
+			struct daxm_dev *d = new_dev(dyn, 0);
+			CHECK_OK(daxm_region_destroy_dev(dyn, d));
+			CHECK_OK(daxm_region_add_extents(sp, &e, 1, 0));
+			CHECK_OK(daxm_region_release_extents(sp, 0, 2 * MiB, NULL, 0));
+		}
+		CHECK_STR(daxm_dev_get_devname(gone), "dax0.1");
+		CHECK_U64(daxm_dev_get_size(gone), DAXM_INVALID);
+		CHECK_ERR(daxm_dev_set_size(gone, 2 * MiB), ENODEV);
+		CHECK_U64(daxm_mapping_get_start(second), DAXM_INVALID);
+		CHECK_ERR(daxm_mapping_get_id(second), ENODEV);
+		CHECK_INT(daxm_extent_get_state(released), DAXM_EXTENT_RELEASED);
+		CHECK_INT(daxm_extent_get_refcount(released), 0);
+		CHECK_ERR(daxm_extent_get(released), ENODEV);
+	}
+	CHECK_U64(daxm_dev_get_size(wedge), 2 * MiB);
+	daxm_unref(ctx);
+}

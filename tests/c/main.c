@@ -296,6 +296,7 @@ static const struct area {
 	{ "state_kill", test_state_kill },
 	{ "state_edits", test_state_edits },
 	{ "errors", test_error_paths },
+	{ "borrowed", test_borrowed_pointers },
 };
 
 /* Run one area in a child; one more failure if it died. */
