@@ -3,7 +3,8 @@
 #
 #   1. installs what is missing (Debian packages: cmake, ninja-build,
 #      pkg-config, libjson-c-dev, libnuma-dev, gcc, binutils);
-#   2. SwiftPM: swift build, swift test (Swift Testing; runs the C test too);
+#   2. SwiftPM: swift build, swift test (Swift Testing; runs the C test too),
+#      and the C test again against an AddressSanitizer build;
 #   3. CMake (Release, Ninja): build, ctest (C test, demo, export check);
 #   4. cmake --install into a temporary prefix, which is then moved
 #      elsewhere (the installed tree must be relocatable);
@@ -96,6 +97,25 @@ end
 
 begin "swift test"
 swift test
+end
+
+# The C test against the library built with AddressSanitizer (a separate
+# scratch path): a use after free, overflow or leak anywhere the C ABI
+# reaches fails the step. SWIFT_BACKTRACE=enable=no: under ASan the Swift
+# backtracer can hang and hold the pipes open.
+begin "C test under AddressSanitizer (swift build -sanitize=address)"
+swift build --product daxm-ctest --scratch-path .build-asan \
+	-Xswiftc -sanitize=address -Xcc -fsanitize=address
+SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	.build-asan/debug/daxm-ctest >"$work/asan.log" 2>&1 || {
+	tail -n 60 "$work/asan.log"
+	daxm_die "the C test failed under AddressSanitizer"
+}
+if grep -q 'Sanitizer' "$work/asan.log"; then
+	grep -A20 'Sanitizer' "$work/asan.log" | head -n 60
+	daxm_die "AddressSanitizer reported an error"
+fi
+tail -n 1 "$work/asan.log"
 end
 
 # ---- 3. CMake --------------------------------------------------------------------------
