@@ -4,7 +4,8 @@
 #   1. installs what is missing (Debian packages: cmake, ninja-build,
 #      pkg-config, libjson-c-dev, libnuma-dev, gcc, binutils);
 #   2. SwiftPM: swift build, swift test (Swift Testing; runs the C test too),
-#      and the C test again against an AddressSanitizer build;
+#      and the C test again against AddressSanitizer and ThreadSanitizer
+#      builds;
 #   3. CMake (Release, Ninja): build, ctest (C test, demo, export check);
 #   4. cmake --install into a temporary prefix, which is then moved
 #      elsewhere (the installed tree must be relocatable);
@@ -116,6 +117,24 @@ if grep -q 'Sanitizer' "$work/asan.log"; then
 	daxm_die "AddressSanitizer reported an error"
 fi
 tail -n 1 "$work/asan.log"
+end
+
+# The same against a ThreadSanitizer build: the threads area runs 8
+# workers, an observer and reference holders racing the last daxm_unref
+# on one context; any report fails the step.
+begin "C test under ThreadSanitizer (swift build -sanitize=thread)"
+swift build --product daxm-ctest --scratch-path .build-tsan \
+	-Xswiftc -sanitize=thread -Xcc -fsanitize=thread
+SWIFT_BACKTRACE=enable=no TSAN_OPTIONS=halt_on_error=0 \
+	.build-tsan/debug/daxm-ctest >"$work/tsan.log" 2>&1 || {
+	tail -n 60 "$work/tsan.log"
+	daxm_die "the C test failed under ThreadSanitizer"
+}
+if grep -q 'ThreadSanitizer' "$work/tsan.log"; then
+	grep -A30 'ThreadSanitizer' "$work/tsan.log" | head -n 80
+	daxm_die "ThreadSanitizer reported a race"
+fi
+tail -n 1 "$work/tsan.log"
 end
 
 # ---- 3. CMake --------------------------------------------------------------------------
