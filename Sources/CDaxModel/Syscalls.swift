@@ -15,15 +15,21 @@ import Musl
 final class Lock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
+    /// Each mutex gets cache lines of its own: two contexts' locks side by
+    /// side in one line would make threads on different contexts slow each
+    /// other down (false sharing).
+    private static let lineBytes = 128
+
     init() {
-        mutex = .allocate(capacity: 1)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: Lock.lineBytes, alignment: Lock.lineBytes)
+        mutex = raw.bindMemory(to: pthread_mutex_t.self, capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
     }
 
     deinit {
         pthread_mutex_destroy(mutex)
-        mutex.deallocate()
+        UnsafeMutableRawPointer(mutex).deallocate()
     }
 
     @inline(__always)
