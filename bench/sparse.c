@@ -329,11 +329,11 @@ static void measure_ops(struct sp *s, double *out, int *nsamples)
 		CK_EQ(daxm_extent_put(x), 0);
 		add(&smp[OP_PUT_COMPLETES], lap(&t));
 		{
-			/* README: "stays readable, in state DAXM_EXTENT_RELEASED";
-			 * the header's general rules: -ENODEV. Accept either. */
+			/* The header: a released extent stays readable, in
+			 * state DAXM_EXTENT_RELEASED, until the context goes. */
 			int st = daxm_extent_get_state(x);
 
-			if (st != DAXM_EXTENT_RELEASED && st != -ENODEV)
+			if (st != DAXM_EXTENT_RELEASED)
 				die_call("daxm_extent_get_state after the completing put",
 					 st, __FILE__, __LINE__);
 		}
