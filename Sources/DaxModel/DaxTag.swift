@@ -1,17 +1,36 @@
 /// The 16-byte tag of a CXL Dynamic Capacity extent (the kernel's `uuid`,
 /// earlier `tag`); all-zero means untagged.
 public struct DaxTag: Hashable, Sendable, CustomStringConvertible {
-    public private(set) var bytes: [UInt8]
+    /// The 16 bytes as two words, inline: no allocation or array hashing
+    /// per tag, which every extent, device and tag pool key holds.
+    private var high: UInt64
+    private var low: UInt64
+
+    /// The 16 bytes in the order written.
+    public var bytes: [UInt8] {
+        (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high : low) >> (8 * (7 - UInt64(i % 8)))) }
+    }
 
     /// The null tag: untagged capacity.
-    public static let untagged = DaxTag(unchecked: Array(repeating: 0, count: 16))
+    public static let untagged = DaxTag(high: 0, low: 0)
 
-    private init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+    private init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    private init(unchecked bytes: [UInt8]) {
+        var h: UInt64 = 0, l: UInt64 = 0
+        for (i, b) in bytes.prefix(16).enumerated() {
+            if i < 8 { h = h << 8 | UInt64(b) } else { l = l << 8 | UInt64(b) }
+        }
+        self.init(high: h, low: l)
+    }
 
     /// Nil unless exactly 16 bytes are given.
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 16 else { return nil }
-        self.bytes = Array(bytes)
+        self.init(unchecked: Array(bytes))
     }
 
     /// Parses "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (either case, one
@@ -34,10 +53,10 @@ public struct DaxTag: Hashable, Sendable, CustomStringConvertible {
             out.append(hi << 4 | lo)
             i += 2
         }
-        self.bytes = out
+        self.init(unchecked: out)
     }
 
-    public var isUntagged: Bool { bytes.allSatisfy { $0 == 0 } }
+    public var isUntagged: Bool { high == 0 && low == 0 }
 
     /// Lower-case 8-4-4-4-12 form, as the kernel's `%pUb` prints it.
     public var uuidString: String {
