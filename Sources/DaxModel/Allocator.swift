@@ -173,12 +173,12 @@ extension Device {
     /// Revoke mode: drops every range lying in one of `extents`, renumbers
     /// the rest (page offsets become the running sum again) and records
     /// the loss. Returns what was lost.
-    func revokeRanges(in extents: [Extent]) -> [ExtentRecord] {
+    func revokeRanges(in extents: Set<ObjectIdentifier>) -> [ExtentRecord] {
         guard let region else { return [] }
         var lost: [ExtentRecord] = []
         var kept: [DeviceRange] = []
         for range in ranges {
-            if let extent = range.extent, extents.contains(where: { $0 === extent }) {
+            if let extent = range.extent, extents.contains(ObjectIdentifier(extent)) {
                 region.give(range.span, to: extent)
                 extent.rangeRefs &-= 1
                 range.isDeleted = true

@@ -86,8 +86,9 @@ extension Region {
     /// pins. Returns the records lost per device name.
     private func revoke(_ targets: [Extent]) -> [(String, [ExtentRecord])] {
         var lost: [(String, [ExtentRecord])] = []
+        let revoked = Set(targets.map(ObjectIdentifier.init))
         for device in devices {
-            let dropped = device.revokeRanges(in: targets)
+            let dropped = device.revokeRanges(in: revoked)
             if !dropped.isEmpty { lost.append((device.name, dropped)) }
         }
         for extent in targets {
