@@ -24,7 +24,7 @@
 # llvm-profdata and read with llvm-cov against the test bundle plus every
 # instrumented executable (-object).
 #
-# Needs: swift (PATH, or /opt/swift/usr/bin), llvm-profdata and llvm-cov next
+# Needs: swift (found as scripts/deps.sh does), llvm-profdata and llvm-cov next
 # to it, python3, a C compiler (cc/clang) for the shim.
 set -euo pipefail
 
@@ -57,14 +57,13 @@ OUT=$ROOT/$SCRATCH/coverage
 mkdir -p "$OUT"
 
 # --- tools ------------------------------------------------------------------
-if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
-	PATH=/opt/swift/usr/bin:$PATH
-fi
-command -v swift >/dev/null 2>&1 || { echo "coverage.sh: swift not found in PATH" >&2; exit 1; }
+# shellcheck source=scripts/deps.sh
+. "$ROOT/scripts/deps.sh"
+daxm_need_swift
 TOOLDIR=$(dirname "$(readlink -f "$(command -v swift)")")
 find_tool() {
 	local t
-	for t in "$TOOLDIR/$1" /opt/swift/usr/bin/"$1" "$(command -v "$1" 2>/dev/null || true)"; do
+	for t in "$TOOLDIR/$1" "$(command -v "$1" 2>/dev/null || true)"; do
 		[ -n "$t" ] && [ -x "$t" ] && { echo "$t"; return 0; }
 	done
 	echo "coverage.sh: $1 not found next to swift ($TOOLDIR)" >&2
