@@ -144,5 +144,6 @@ void test_state_kill(void);
 void test_state_edits(void);
 void test_error_paths(void);
 void test_borrowed_pointers(void);
+void test_stress(void);
 
 #endif /* DAXM_CTEST_H */

@@ -297,6 +297,7 @@ static const struct area {
 	{ "state_edits", test_state_edits },
 	{ "errors", test_error_paths },
 	{ "borrowed", test_borrowed_pointers },
+	{ "stress", test_stress },
 };
 
 /* Run one area in a child; one more failure if it died. */
