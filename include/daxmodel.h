@@ -112,7 +112,8 @@ struct daxm_view;
  *               set by daxm_region_spec_init().
  * @id:          region id (R in regionR, daxR.N); -1 (default) = lowest id
  *               not in use; below -1 is -EINVAL.
- * @kind:        DAXM_REGION_STATIC or DAXM_REGION_DYNAMIC (default).
+ * @kind:        DAXM_REGION_STATIC, DAXM_REGION_DYNAMIC (default) or
+ *               DAXM_REGION_SPARSE.
  * @profile:     DAXM_PROFILE_6_1 or DAXM_PROFILE_6_12 (default).
  * @start:       physical start address; a multiple of @align.
  * @size:        bytes; non-zero, a multiple of @align, start+size-1 must
@@ -124,7 +125,8 @@ struct daxm_view;
  * @dev_id:      static regions only: the id N of the one device daxR.N
  *               (the namespace number in Linux); default 0; negative is
  *               -EINVAL.
- * @flags:       DAXM_REGION_IDLE, DAXM_REGION_UNBOUND, DAXM_REGION_REVOKE.
+ * @flags:       DAXM_REGION_IDLE, DAXM_REGION_UNBOUND, DAXM_REGION_REVOKE,
+ *               DAXM_REGION_NO_SANITIZE.
  * @max_extents_per_group: sparse: most extents one group may offer
  *               (default 100).
  * @max_extents: sparse: most extents the region holds (default 1048576).
@@ -344,9 +346,11 @@ uint64_t daxm_region_get_align(struct daxm_region *region);
 
 /*
  * daxm_region_get_available_size - bytes not assigned to any device
- * (attribute `available_size`): region size minus the sum of all device
- * ranges. 0 for a static region (Linux hides the attribute there);
- * DAXM_INVALID for a NULL or deleted region.
+ * (attribute `available_size`): on a dynamic region, region size minus
+ * the sum of all device ranges; on a sparse region, the free bytes inside
+ * accepted extents (extents being released do not count). 0 for a static
+ * region (Linux hides the attribute there); DAXM_INVALID for a NULL or
+ * deleted region.
  */
 uint64_t daxm_region_get_available_size(struct daxm_region *region);
 
