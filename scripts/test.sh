@@ -100,15 +100,16 @@ begin "swift test"
 swift test
 end
 
-# The C test against the library built with AddressSanitizer (a separate
-# scratch path): a use after free, overflow or leak anywhere the C ABI
-# reaches fails the step. SWIFT_BACKTRACE=enable=no: under ASan the Swift
-# backtracer can hang and hold the pipes open.
-begin "C test under AddressSanitizer (swift build -sanitize=address)"
-swift build --product daxm-ctest --scratch-path .build-asan \
+# The C test against the library built optimized (-c release: what users
+# run; object lifetimes differ from debug builds) with AddressSanitizer, in
+# a separate scratch path: a use after free, overflow or leak anywhere the
+# C ABI reaches fails the step. SWIFT_BACKTRACE=enable=no: under ASan the
+# Swift backtracer can hang and hold the pipes open.
+begin "C test under AddressSanitizer (swift build -c release -sanitize=address)"
+swift build -c release --product daxm-ctest --scratch-path .build-asan \
 	-Xswiftc -sanitize=address -Xcc -fsanitize=address
 SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	.build-asan/debug/daxm-ctest >"$work/asan.log" 2>&1 || {
+	.build-asan/release/daxm-ctest >"$work/asan.log" 2>&1 || {
 	tail -n 60 "$work/asan.log"
 	daxm_die "the C test failed under AddressSanitizer"
 }

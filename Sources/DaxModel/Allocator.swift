@@ -160,10 +160,10 @@ extension Device {
     /// the range's reference on its extent.
     func trimLastRange(in region: Region) {
         guard let last = ranges.popLast() else { return }
+        region.model?.retire(last, handedOut: last.handedOut)
         giveBack(last.span, of: last, in: region)
         size &-= last.length
         last.isDeleted = true
-        region.model?.retire(last, handedOut: last.handedOut)
         if let extent = last.extent {
             extent.rangeRefs &-= 1
             region.dropReference(extent)

@@ -53,12 +53,16 @@ extension Region {
         guard device.size == 0 else {
             throw DaxError(.busy, "\(device.name): device has size; resize it to 0 before deleting")
         }
-        remove(device)
-        ids.release(device.id)
-        if seed === device { seed = nil }
-        if youngest === device { youngest = nil }
-        device.isDeleted = true
+        // Retire before the tables let go: the caller may hold the only
+        // other (unretained) reference, a pointer handed to C.
         model?.retire(device, handedOut: device.handedOut)
+        withExtendedLifetime(device) {
+            remove(device)
+            ids.release(device.id)
+            if seed === device { seed = nil }
+            if youngest === device { youngest = nil }
+            device.isDeleted = true
+        }
         model?.promise(self.device(id: device.id) == nil && !ids.isUsed(device.id),
                        "\(name): delete left \(device.name) filed or its id taken")
     }

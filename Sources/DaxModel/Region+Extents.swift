@@ -185,6 +185,13 @@ extension Region {
     /// Removes a released extent from the region and reports it.
     @discardableResult
     func complete(_ extent: Extent, requestId: UInt64, kind: DaxEvent.Kind) -> DaxEvent {
+        // Retire before the indexes let go, and keep the extent alive to
+        // the end: the caller may hold only an unretained pointer from C.
+        model?.retire(extent, handedOut: extent.handedOut)
+        return withExtendedLifetime(extent) { completeHeld(extent, requestId: requestId, kind: kind) }
+    }
+
+    private func completeHeld(_ extent: Extent, requestId: UInt64, kind: DaxEvent.Kind) -> DaxEvent {
         let counted = extent.state == .accepted
         if counted { sparse.available &-= extent.free.total }
         sparse.pools[extent.tag]?.remove(extent, wasCounted: counted)
@@ -193,7 +200,6 @@ extension Region {
         sparse.ids.release(extent.id)
         model?.countTag(extent.tag, -1)
         extent.state = .released
-        model?.retire(extent, handedOut: extent.handedOut)
         if sanitizeOnRelease {
             releasedSpans.append(extent.span)
             model?.needUpkeep()

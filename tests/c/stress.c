@@ -868,7 +868,10 @@ static void *events_and_save(void *arg)
 	struct saver *sv = arg;
 	struct tstate *t = &sv->t;
 
-	for (int round = 0; !atomic_load(&t->s->stop) && round < OBSERVE_CAP && !overtime();
+	/* After the workers stop, keep going until one load was done: a fast
+	 * build finishes the workers within a few rounds. */
+	for (int round = 0;
+	     (!atomic_load(&t->s->stop) || sv->loads == 0) && round < OBSERVE_CAP && !overtime();
 	     round++) {
 		sv->events += drain_events(t);
 		if (round % 4 == 0 && RC(t, daxm_ctx_save(t->s->ctx, sv->path), 0) == 0)
