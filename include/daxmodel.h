@@ -646,7 +646,8 @@ int daxm_region_add_extents(struct daxm_region *region,
  * ignored (DAXM_EVENT_FORCED_IGNORED) unless the region was made with
  * DAXM_REGION_REVOKE: then the extents go at once, the device ranges in
  * them are dropped (later ranges of the device keep their order; page
- * offsets are renumbered), views of those devices become inaccessible,
+ * offsets are renumbered; a bound device left with no memory is unbound),
+ * views of those devices become inaccessible,
  * and the events are, with the request's id: one
  * DAXM_EVENT_FORCED_APPLIED listing the extents, one
  * DAXM_EVENT_DEV_LOST_MEMORY per device that lost memory, then one
@@ -686,7 +687,8 @@ int daxm_extent_get_id(struct daxm_extent *extent);
 uint64_t daxm_extent_get_offset(struct daxm_extent *extent);
 uint64_t daxm_extent_get_length(struct daxm_extent *extent);
 
-/* daxm_extent_get_tag - copy the tag into @tag. Returns 0, -EINVAL. */
+/* daxm_extent_get_tag - copy the tag into @tag. Returns 0, -EINVAL (NULL),
+ * -ENODEV (the context was freed). */
 int daxm_extent_get_tag(struct daxm_extent *extent, uint8_t tag[DAXM_TAG_SIZE]);
 
 /* daxm_extent_get_sequence / _refcount / _state - the sequence number,
