@@ -253,6 +253,17 @@ const char *attr(struct daxm_ctx *ctx, const char *path)
 	return buf;
 }
 
+/* The accepted or releasing extent at region offset @offset, or NULL. */
+struct daxm_extent *extent_at(struct daxm_region *r, uint64_t offset)
+{
+	struct daxm_extent *e;
+
+	daxm_extent_foreach(r, e)
+		if (daxm_extent_get_offset(e) == offset)
+			return e;
+	return NULL;
+}
+
 int count_devs(struct daxm_region *region)
 {
 	struct daxm_dev *dev;

@@ -101,15 +101,6 @@ static int count_extents(struct daxm_region *r)
 	return n;
 }
 
-static struct daxm_extent *extent_at(struct daxm_region *r, uint64_t offset)
-{
-	struct daxm_extent *e;
-
-	daxm_extent_foreach(r, e)
-		if (daxm_extent_get_offset(e) == offset)
-			return e;
-	return NULL;
-}
 
 /* ---- tags ------------------------------------------------------------- */
 

@@ -211,16 +211,6 @@ static struct daxm_extent_spec ext(uint64_t offset, const uint8_t *tag, uint16_t
 	return e;
 }
 
-/* The accepted or releasing extent at @offset, or NULL. */
-static struct daxm_extent *extent_at(struct daxm_region *r, uint64_t offset)
-{
-	struct daxm_extent *e;
-
-	daxm_extent_foreach(r, e)
-		if (daxm_extent_get_offset(e) == offset)
-			return e;
-	return NULL;
-}
 
 /* ---- getters: every answer must be a value or the deleted answer -------- */
 
