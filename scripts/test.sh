@@ -100,42 +100,38 @@ begin "swift test"
 swift test
 end
 
-# The C test against the library built optimized (-c release: what users
-# run; object lifetimes differ from debug builds) with AddressSanitizer, in
-# a separate scratch path: a use after free, overflow or leak anywhere the
-# C ABI reaches fails the step. SWIFT_BACKTRACE=enable=no: under ASan the
+# sanitized_ctest NAME CONFIG SANITIZER: builds daxm-ctest and the library
+# with -sanitize=SANITIZER in configuration CONFIG into .build-NAME (its own
+# scratch path), runs the whole C test, and fails on a failed check or on
+# any sanitizer report. SWIFT_BACKTRACE=enable=no: under a sanitizer the
 # Swift backtracer can hang and hold the pipes open.
-begin "C test under AddressSanitizer (swift build -c release -sanitize=address)"
-swift build -c release --product daxm-ctest --scratch-path .build-asan \
-	-Xswiftc -sanitize=address -Xcc -fsanitize=address
-SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	.build-asan/release/daxm-ctest >"$work/asan.log" 2>&1 || {
-	tail -n 60 "$work/asan.log"
-	daxm_die "the C test failed under AddressSanitizer"
+sanitized_ctest() {
+	local name=$1 config=$2 sanitizer=$3 log="$work/$1.log"
+	swift build -c "$config" --product daxm-ctest --scratch-path ".build-$name" \
+		-Xswiftc -sanitize="$sanitizer" -Xcc -fsanitize="$sanitizer"
+	SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		TSAN_OPTIONS=halt_on_error=0 ".build-$name/$config/daxm-ctest" >"$log" 2>&1 || {
+		tail -n 60 "$log"
+		daxm_die "the C test failed under -sanitize=$sanitizer"
+	}
+	if grep -q 'Sanitizer' "$log"; then
+		grep -A30 'Sanitizer' "$log" | head -n 80
+		daxm_die "-sanitize=$sanitizer reported an error"
+	fi
+	tail -n 1 "$log"
 }
-if grep -q 'Sanitizer' "$work/asan.log"; then
-	grep -A20 'Sanitizer' "$work/asan.log" | head -n 60
-	daxm_die "AddressSanitizer reported an error"
-fi
-tail -n 1 "$work/asan.log"
+
+# AddressSanitizer on an optimized build (-c release: what users run;
+# object lifetimes differ from debug builds): a use after free, overflow
+# or leak anywhere the C ABI reaches fails the step.
+begin "C test under AddressSanitizer (swift build -c release -sanitize=address)"
+sanitized_ctest asan release address
 end
 
-# The same against a ThreadSanitizer build: the threads area runs 8
-# workers, an observer and reference holders racing the last daxm_unref
-# on one context; any report fails the step.
+# ThreadSanitizer: the threads and stress areas race workers, observers,
+# saves and reference holders against each other and the last daxm_unref.
 begin "C test under ThreadSanitizer (swift build -sanitize=thread)"
-swift build --product daxm-ctest --scratch-path .build-tsan \
-	-Xswiftc -sanitize=thread -Xcc -fsanitize=thread
-SWIFT_BACKTRACE=enable=no TSAN_OPTIONS=halt_on_error=0 \
-	.build-tsan/debug/daxm-ctest >"$work/tsan.log" 2>&1 || {
-	tail -n 60 "$work/tsan.log"
-	daxm_die "the C test failed under ThreadSanitizer"
-}
-if grep -q 'ThreadSanitizer' "$work/tsan.log"; then
-	grep -A30 'ThreadSanitizer' "$work/tsan.log" | head -n 80
-	daxm_die "ThreadSanitizer reported a race"
-fi
-tail -n 1 "$work/tsan.log"
+sanitized_ctest tsan debug thread
 end
 
 # ---- 3. CMake --------------------------------------------------------------------------
