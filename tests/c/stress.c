@@ -159,19 +159,10 @@ static int multiple_2m(uint64_t v)
 
 /* ---- fixtures --------------------------------------------------------- */
 
+/* A 1 GiB sparse region whose forced releases revoke. */
 static struct daxm_region *sparse_region(struct daxm_ctx *ctx, int id, uint64_t start)
 {
-	struct daxm_region_spec spec;
-	struct daxm_region *r = NULL;
-
-	daxm_region_spec_init(&spec);
-	spec.id = id;
-	spec.kind = DAXM_REGION_SPARSE;
-	spec.start = start;
-	spec.size = GiB;
-	spec.flags = DAXM_REGION_REVOKE;
-	CHECK_OK(daxm_region_new(ctx, &spec, &r));
-	return r;
+	return add_region(ctx, id, DAXM_REGION_SPARSE, start, GiB, DAXM_REGION_REVOKE, DAXM_PROFILE_6_12);
 }
 
 /* A context with a dynamic region (id 0) and a sparse one (id 1). */
