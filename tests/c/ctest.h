@@ -109,6 +109,7 @@ void t_check_ranges(const char *file, int line, const char *what,
 /* Read an attribute into a static per-thread buffer; NULL if it failed. */
 const char *attr(struct daxm_ctx *ctx, const char *path);
 struct daxm_extent *extent_at(struct daxm_region *r, uint64_t offset);
+struct daxm_extent_spec ext(uint64_t offset, uint64_t length, const uint8_t *tag, uint16_t sequence);
 /* CHECK that @path reads exactly @want. */
 #define CHECK_ATTR(ctx, path, want) CHECK_STR(attr(ctx, path), want)
 

@@ -253,6 +253,20 @@ const char *attr(struct daxm_ctx *ctx, const char *path)
 	return buf;
 }
 
+/* An extent record for daxm_region_add_extents(); NULL @tag = untagged. */
+struct daxm_extent_spec ext(uint64_t offset, uint64_t length, const uint8_t *tag, uint16_t sequence)
+{
+	struct daxm_extent_spec s;
+
+	memset(&s, 0, sizeof(s));
+	s.offset = offset;
+	s.length = length;
+	if (tag)
+		memcpy(s.tag, tag, DAXM_TAG_SIZE);
+	s.sequence = sequence;
+	return s;
+}
+
 /* The accepted or releasing extent at region offset @offset, or NULL. */
 struct daxm_extent *extent_at(struct daxm_region *r, uint64_t offset)
 {

@@ -25,20 +25,6 @@ static void parse_tags(void)
 	CHECK_OK(daxm_tag_parse(TAG_E, tag_e));
 }
 
-static struct daxm_extent_spec ext(uint64_t offset, uint64_t length,
-				   const uint8_t *tag, uint16_t sequence)
-{
-	struct daxm_extent_spec s;
-
-	memset(&s, 0, sizeof(s));
-	s.offset = offset;
-	s.length = length;
-	if (tag)
-		memcpy(s.tag, tag, DAXM_TAG_SIZE);
-	s.sequence = sequence;
-	return s;
-}
-
 static struct daxm_region *sparse_region(struct daxm_ctx *ctx, int id, uint64_t start,
 					 uint32_t flags, uint32_t max_per_group)
 {

@@ -189,18 +189,6 @@ static void make_tag(uint8_t tag[DAXM_TAG_SIZE], int worker, int iter, int varia
 	tag[3] = (uint8_t)variant;
 }
 
-static struct daxm_extent_spec ext(uint64_t offset, const uint8_t *tag, uint16_t sequence)
-{
-	struct daxm_extent_spec e;
-
-	memset(&e, 0, sizeof(e));
-	e.offset = offset;
-	e.length = EXT;
-	if (tag)
-		memcpy(e.tag, tag, DAXM_TAG_SIZE);
-	e.sequence = sequence;
-	return e;
-}
 
 
 /* ---- getters: every answer must be a value or the deleted answer -------- */
@@ -424,7 +412,7 @@ static void dyn_iteration(struct tstate *t, int i)
 static void offer_slot(struct tstate *t, uint64_t base, const uint8_t *tag)
 {
 	const struct daxm_extent_spec g[] = {
-		ext(base, tag, 0), ext(base + 16 * MiB, tag, 1), ext(base + 32 * MiB, NULL, 0),
+		ext(base, EXT, tag, 0), ext(base + 16 * MiB, EXT, tag, 1), ext(base + 32 * MiB, EXT, NULL, 0),
 	};
 	struct daxm_region *sp = t->s->sp;
 
@@ -1208,7 +1196,7 @@ static void last_unref_race(long *calls)
 	struct holder k[NHOLD];
 	pthread_t th[NHOLD];
 	struct daxm_dev *sd;
-	const struct daxm_extent_spec one = ext(0, NULL, 0);
+	const struct daxm_extent_spec one = ext(0, EXT, NULL, 0);
 
 	stress_init(&s, S0);
 	memset(&h, 0, sizeof(h));
