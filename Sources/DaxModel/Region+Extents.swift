@@ -21,9 +21,6 @@ extension Region {
     /// The accepted or releasing extent `extentK`. O(1).
     public func extent(id: Int) -> Extent? { sparse.extent(id: id) }
 
-    /// The number of accepted and releasing extents.
-    public var extentCount: Int { sparse.count }
-
     /// Offers extents; with `more` the group stays open (the CXL More flag),
     /// otherwise it closes and is answered. `shareable` marks the group as
     /// carrying sequence numbers that must run 0..n-1 per tag.

@@ -182,11 +182,6 @@ struct SortedList<Value>: Sequence {
 
     func makeIterator() -> Iterator { Iterator(list: self, position: firstPosition) }
 
-    /// Values from `position` on, in key order.
-    func values(from position: Position?) -> IteratorSequence<Iterator> {
-        IteratorSequence(Iterator(list: self, position: position))
-    }
-
     var values: [Value] { map { $0 } }
 }
 

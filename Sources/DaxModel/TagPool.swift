@@ -87,8 +87,7 @@ struct SparseState: @unchecked Sendable {
     /// Extents overlapping `span`, in address order.
     func touching(_ span: Span) -> [Extent] {
         var p = byAddress.lowerBound(span.start)
-        if let before = p.flatMap({ byAddress.position(before: $0) }) ?? (p == nil ? byAddress.lastPosition : nil),
-           byAddress[before].value.span.last >= span.start {
+        if let before = byAddress.lastBefore(span.start), byAddress[before].value.span.last >= span.start {
             p = before
         }
         var found: [Extent] = []
