@@ -127,9 +127,10 @@ struct daxm_view;
  *               -EINVAL.
  * @flags:       DAXM_REGION_IDLE, DAXM_REGION_UNBOUND, DAXM_REGION_REVOKE,
  *               DAXM_REGION_NO_SANITIZE.
- * @max_extents_per_group: sparse: most extents one group may offer
- *               (default 100).
- * @max_extents: sparse: most extents the region holds (default 1048576).
+ * @max_extents_per_group: sparse: most extents one group may offer,
+ *               1..16777216 (2^24; default 100); others are -EINVAL.
+ * @max_extents: sparse: most extents the region holds, 1..1073741824
+ *               (2^30; default 1048576); others are -EINVAL.
  */
 struct daxm_region_spec {
 	uint32_t struct_size;
@@ -302,9 +303,9 @@ void daxm_region_spec_init(struct daxm_region_spec *spec);
  * Returns 0, or -EINVAL (NULL @ctx or @spec, struct_size too small,
  * unknown kind, profile or flags, size 0, start or size not a multiple of
  * align, align not 4096/2 MiB/1 GiB, start+size wraps, IDLE on a static
- * region, sparse limits of 0), -EEXIST (id in use), -EBUSY (overlaps
- * another region's addresses, as Linux's "DAX Regions" resource root
- * refuses). A sparse region starts with no capacity and an idle daxR.0
+ * region, sparse limits of 0 or above 2^24 / 2^30), -EEXIST (id in use),
+ * -EBUSY (overlaps another region's addresses, as Linux's "DAX Regions"
+ * resource root refuses). A sparse region starts with no capacity and an idle daxR.0
  * (whatever the flags say); capacity arrives with daxm_region_add_extents().
  */
 int daxm_region_new(struct daxm_ctx *ctx, const struct daxm_region_spec *spec,
@@ -364,7 +365,8 @@ int daxm_region_get_target_node(struct daxm_region *region);
  * and its seed if there was none.
  * @out: optional; receives the new device (borrowed).
  *
- * Returns 0, or -ENOSPC (available_size is 0; nothing is created),
+ * Returns 0, or -ENOSPC (available_size is 0, or every id 0..INT_MAX is
+ * in use, as the kernel's ida fails; nothing is created),
  * -EOPNOTSUPP (static region: Linux has no `create` there), -EINVAL,
  * -ENODEV.
  */
@@ -617,7 +619,7 @@ int daxm_tag_format(const uint8_t tag[DAXM_TAG_SIZE], char *buf, size_t len);
  * tag is accepted again as a no-op; inside a releasing one it is -EBUSY), a non-null tag not already on the host
  * (-EEXIST: a later group cannot add to a tag), with
  * DAXM_GROUP_SHAREABLE sequence numbers 0..n-1 per tag (-EINVAL), room in
- * the region (-ENOSPC). A tag group is all or nothing: when one extent of
+ * the region and a free extent id 0..INT_MAX (-ENOSPC). A tag group is all or nothing: when one extent of
  * tag A is rejected, the others of A in the group are too (-ECANCELED);
  * other tags are unaffected. Each untagged extent stands alone.
  * @specs may be NULL when @count is 0 (closing a group).

@@ -6,7 +6,11 @@ import DaxModelHeader
 @implementation @c public func daxm_ctx_save(_ ctx: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     withContext(ctx, fallback: errnoResult) { c throws(DaxErrorBox) in
         guard let path else { throw DaxErrorBox(.invalidArgument, "daxm_ctx_save: path is NULL", priority: Priority.err) }
-        let file = String(decoding: sys_bytes(path), as: UTF8.self)
+        let file: SysPath
+        switch SysPath.from(path) {
+        case .success(let p): file = p
+        case .failure(let e): throw DaxErrorBox(e, "daxm_ctx_save: path is 4096 bytes or longer")
+        }
         guard !file.isEmpty else { throw DaxErrorBox(.invalidArgument, "daxm_ctx_save: path is empty") }
         let text = c.model.stateDocument().serialized()
         if let e = sys_write_atomically(Array(text.utf8), to: file) {
@@ -22,7 +26,13 @@ import DaxModelHeader
         return errnoResult(.invalidArgument)
     }
     out.pointee = nil
-    let file = String(decoding: sys_bytes(path), as: UTF8.self)
+    let file: SysPath
+    switch SysPath.from(path) {
+    case .success(let p): file = p
+    case .failure(let e):
+        reportUnlogged(e, "daxm_ctx_load: path is 4096 bytes or longer")
+        return errnoResult(e)
+    }
     let bytes: [UInt8]
     switch sys_read_file(file) {
     case .success(let b): bytes = b

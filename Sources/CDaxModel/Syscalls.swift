@@ -1,4 +1,5 @@
 import DaxModel
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -87,6 +88,61 @@ func sys_getenv(_ name: String) -> String? {
     return String(validatingCString: v)
 }
 
+/// A file path as the bytes the caller gave: Linux paths are bytes, not
+/// text, so they reach the kernel unchanged; only messages show them as
+/// text (invalid UTF-8 shown as U+FFFD).
+struct SysPath: CustomStringConvertible {
+    /// PATH_MAX: a path and its NUL fit in 4096 bytes.
+    static let limit = 4096
+
+    /// The path without its NUL.
+    private(set) var bytes: [UInt8]
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(_ text: String) { bytes = Array(text.utf8) }
+
+    /// The caller's C string; ENAMETOOLONG when no NUL comes within
+    /// 4096 bytes (the kernel's limit for one path).
+    static func from(_ s: UnsafePointer<CChar>) -> Result<SysPath, DaxErrno> {
+        let bytes = sys_bytes(s, limit: limit)
+        return bytes.count < limit ? .success(SysPath(bytes: bytes)) : .failure(.nameTooLong)
+    }
+
+    var isEmpty: Bool { bytes.isEmpty }
+    var description: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// `self + "/" + component`.
+    func appending(_ component: String) -> SysPath {
+        var out = bytes
+        if out.last != UInt8(ascii: "/") { out.append(UInt8(ascii: "/")) }
+        out += component.utf8
+        return SysPath(bytes: out)
+    }
+
+    /// The path without trailing slashes ("/" stays "/").
+    var trimmed: SysPath {
+        var out = bytes
+        while out.count > 1, out.last == UInt8(ascii: "/") { out.removeLast() }
+        return SysPath(bytes: out)
+    }
+
+    /// Everything before the last "/" ("." when there is none, "/" for a
+    /// file at the root).
+    var directory: SysPath {
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return SysPath(".") }
+        return slash == 0 ? SysPath("/") : SysPath(bytes: Array(bytes[..<slash]))
+    }
+
+    func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
+        (bytes + [0]).withUnsafeBufferPointer { buf in
+            buf.withMemoryRebound(to: CChar.self) { c in
+                guard let base = c.baseAddress else { return body("") }
+                return body(base)
+            }
+        }
+    }
+}
+
 /// Reads at most `limit` bytes of a C string (kernfs reads at most a page
 /// of one write), so an unterminated buffer is not scanned without end.
 func sys_bytes(_ s: UnsafePointer<CChar>, limit: Int = 4096) -> [UInt8] {
@@ -132,7 +188,7 @@ func sys_backing_file(name: String, size: UInt64) -> Result<Int32, DaxErrno> {
 
 func sys_close(_ fd: Int32) { _ = close(fd) }
 
-func sys_open(_ path: String, writable: Bool) -> Result<Int32, DaxErrno> {
+func sys_open(_ path: SysPath, writable: Bool) -> Result<Int32, DaxErrno> {
     let fd = path.withCString { open($0, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC) }
     return fd >= 0 ? .success(fd) : .failure(DaxErrno(rawValue: errno))
 }
@@ -201,14 +257,24 @@ let sys_prot_write = PROT_WRITE
 
 // MARK: state files
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same
-/// directory, fsync, rename over `path`, fsync of the directory. A process
-/// killed at any point leaves the old file or the new one, never a mix.
-func sys_write_atomically(_ bytes: [UInt8], to path: String) -> DaxErrno? {
-    let slash = path.lastIndex(of: "/")
-    let dir = slash.map { String(path[..<$0]) } ?? "."
-    let temp = "\(path).tmp-\(getpid())"
-    let fd = temp.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+/// Temporary names of one process: a counter makes each save's name its
+/// own, so saves from several threads or contexts never share a file.
+private let temporaryCounter = Atomic<UInt64>(0)
+
+/// Writes `bytes` to `path` atomically: a temporary file of its own in the
+/// same directory (created with O_EXCL: no other save, thread or process,
+/// writes it), fsync, rename over `path`, fsync of the directory. A
+/// process killed at any point leaves the old file or the new one, never a
+/// mix; of concurrent saves to one path, one complete file wins.
+func sys_write_atomically(_ bytes: [UInt8], to path: SysPath) -> DaxErrno? {
+    var temp = path
+    var fd: Int32 = -1
+    for _ in 0..<64 {
+        let n = temporaryCounter.add(1, ordering: .relaxed).newValue
+        temp = SysPath(bytes: path.bytes + Array(".tmp-\(getpid())-\(n)".utf8))
+        fd = temp.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+        if fd >= 0 || errno != EEXIST { break }
+    }
     guard fd >= 0 else { return DaxErrno(rawValue: errno) }
     var failure: DaxErrno?
     bytes.withUnsafeBytes { buf in
@@ -232,7 +298,7 @@ func sys_write_atomically(_ bytes: [UInt8], to path: String) -> DaxErrno? {
         _ = temp.withCString { unlink($0) }
         return failure
     }
-    let dfd = (dir.isEmpty ? "/" : dir).withCString { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+    let dfd = path.directory.withCString { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
     if dfd >= 0 {
         _ = fsync(dfd)
         close(dfd)
@@ -241,7 +307,7 @@ func sys_write_atomically(_ bytes: [UInt8], to path: String) -> DaxErrno? {
 }
 
 /// Reads a whole file of at most `limit` bytes.
-func sys_read_file(_ path: String, limit: Int = 256 << 20) -> Result<[UInt8], DaxErrno> {
+func sys_read_file(_ path: SysPath, limit: Int = 256 << 20) -> Result<[UInt8], DaxErrno> {
     let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
     guard fd >= 0 else { return .failure(DaxErrno(rawValue: errno)) }
     defer { close(fd) }
@@ -261,33 +327,35 @@ func sys_read_file(_ path: String, limit: Int = 256 << 20) -> Result<[UInt8], Da
 
 // MARK: reading a sysfs tree
 
-/// Names in a directory (without "." and ".."), or nil if it cannot be read.
-func sys_list_dir(_ path: String) -> [String]? {
+/// Names in a directory (without "." and ".."), or nil if it cannot be
+/// read. Names that are not UTF-8 are left out: no dax name is one.
+func sys_list_dir(_ path: SysPath) -> [String]? {
     guard let dir = path.withCString({ opendir($0) }) else { return nil }
     defer { closedir(dir) }
     var names: [String] = []
     while let entry = readdir(dir) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            String(validating: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
-        if name != ".", name != ".." { names.append(name) }
+        if let name, name != ".", name != ".." { names.append(name) }
     }
     return names
 }
 
 /// The first 4096 bytes of a small text file (a sysfs attribute).
-func sys_read_text(_ path: String) -> String? {
+func sys_read_text(_ path: SysPath) -> String? {
     guard case .success(let bytes) = sys_read_file(path, limit: 4096) else { return nil }
     return String(decoding: bytes, as: UTF8.self)
 }
 
-func sys_exists(_ path: String) -> Bool {
+func sys_exists(_ path: SysPath) -> Bool {
     var st = stat()
     return path.withCString { lstat($0, &st) } == 0
 }
 
-func sys_realpath(_ path: String) -> String? {
+/// The canonical path (symbolic links resolved), as bytes.
+func sys_realpath(_ path: SysPath) -> SysPath? {
     guard let resolved = path.withCString({ realpath($0, nil) }) else { return nil }
     defer { free(resolved) }
-    return String(validatingCString: resolved)
+    return SysPath(bytes: Array(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved))))
 }

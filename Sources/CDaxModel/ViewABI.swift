@@ -68,7 +68,8 @@ extension Context {
         }
         let align = Int(clamping: max(device.align, 4096))
         let address: UnsafeMutableRawPointer
-        if let path = device.path {
+        if let bytes = device.path {
+            let path = SysPath(bytes: bytes)
             let fd: Int32
             switch sys_open(path, writable: prot & sys_prot_write != 0) {
             case .success(let f): fd = f
@@ -124,11 +125,10 @@ extension Context {
             d.path = nil
             return 0
         }
-        let bytes = sys_bytes(path, limit: 4096)
-        guard bytes.count < 4096, !bytes.isEmpty else {
+        guard case .success(let p) = SysPath.from(path), !p.isEmpty else {
             throw DaxErrorBox(.invalidArgument, "\(d.name): device path is empty or longer than 4095 bytes")
         }
-        d.path = String(decoding: bytes, as: UTF8.self)
+        d.path = p.bytes
         return 0
     }
 }

@@ -32,8 +32,10 @@ extension DaxBus {
     /// Events not yet drained.
     public var pendingEventCount: Int { events.count - eventHead }
 
+    /// Request ids run 1, 2, ... and after 2^64-1 start again at 1 (0
+    /// means "no request"): a loaded model may start anywhere.
     func newRequestId() -> UInt64 {
-        defer { nextRequestId += 1 }
+        defer { nextRequestId = nextRequestId == .max ? 1 : nextRequestId + 1 }
         return nextRequestId
     }
 

@@ -82,13 +82,15 @@ public final class DaxBus: @unchecked Sendable {
     /// device.
     /// - Throws: EINVAL (size 0, misaligned start or size, invalid align,
     ///   wrap past 2^64, idle static region, negative static device id or
-    ///   region id, non-positive sparse limits), EEXIST (id in use), EBUSY
+    ///   region id, sparse limits out of range), EEXIST (id in use), EBUSY
     ///   (address overlap).
     @discardableResult
     public func addRegion(_ spec: RegionSpec) throws(DaxError) -> Region {
         if spec.kind == .sparse {
-            guard spec.maxExtentsPerGroup > 0, spec.maxExtents > 0 else {
-                throw DaxError(.invalidArgument, "sparse region limits must be positive")
+            guard (1...RegionSpec.groupLimit).contains(spec.maxExtentsPerGroup),
+                  (1...RegionSpec.extentLimit).contains(spec.maxExtents) else {
+                throw DaxError(.invalidArgument,
+                               "sparse region limits must be 1...\(RegionSpec.groupLimit) extents per group and 1...\(RegionSpec.extentLimit) extents")
             }
         }
         guard Region.validAligns.contains(spec.align) else {

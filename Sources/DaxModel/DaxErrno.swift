@@ -32,6 +32,8 @@ public struct DaxErrno: Error, RawRepresentable, Hashable, Sendable, CustomStrin
     public static let noSpace = DaxErrno(28)
     /// Kernel errno `ERANGE`: a number overflowed while parsing, or a buffer is too small.
     public static let outOfRange = DaxErrno(34)
+    /// Kernel errno `ENAMETOOLONG`: a path of 4096 bytes or more.
+    public static let nameTooLong = DaxErrno(36)
     /// Kernel errno `ECANCELED`: dropped because its tag group was rejected.
     public static let canceled = DaxErrno(125)
     /// Kernel errno `EOPNOTSUPP`: the region kind does not offer this operation.
@@ -59,6 +61,7 @@ public struct DaxErrno: Error, RawRepresentable, Hashable, Sendable, CustomStrin
         case 27: "EFBIG"
         case 28: "ENOSPC"
         case 34: "ERANGE"
+        case 36: "ENAMETOOLONG"
         case 95: "EOPNOTSUPP"
         case 125: "ECANCELED"
         default: "E\(rawValue)"

@@ -43,8 +43,9 @@ public final class Device: @unchecked Sendable {
     /// Process mappings (views) of this device; while any exist the device
     /// is held like a bound one.
     public var views = 0
-    /// A real character device backing this device's views, if set.
-    public var path: String?
+    /// A real character device backing this device's views, if set: the
+    /// path's bytes as given (Linux paths are bytes; no NUL).
+    public var path: [UInt8]?
     /// Set by delete, or when the model is torn down.
     public internal(set) var isDeleted = false
     /// References taken by embedders (the C ABI's `daxm_dev_ref`).

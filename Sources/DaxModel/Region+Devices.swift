@@ -3,7 +3,8 @@
 extension Region {
     /// The `create` store: a new 0-size device with the lowest free id,
     /// recorded as `youngest`, and as `seed` if there is none.
-    /// - Throws: EOPNOTSUPP (static region), ENOSPC (available_size is 0).
+    /// - Throws: EOPNOTSUPP (static region), ENOSPC (available_size is 0,
+    ///   or every id 0...INT_MAX is in use: the kernel's ida fails).
     @discardableResult
     public func createDevice() throws(DaxError) -> Device {
         guard !isDeleted else { throw DaxError(.noDevice, "\(name): region was removed") }
@@ -13,7 +14,10 @@ extension Region {
         guard availableSize > 0 else {
             throw DaxError(.noSpace, "\(name): no available space to create a device in")
         }
-        let device = Device(id: ids.allocate(), region: self)
+        guard let id = ids.allocate() else {
+            throw DaxError(.noSpace, "\(name): every device id up to \(IdAllocator.maxId) is in use")
+        }
+        let device = Device(id: id, region: self)
         insert(device)
         if seed == nil { seed = device }
         youngest = device

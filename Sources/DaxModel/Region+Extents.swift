@@ -64,9 +64,11 @@ extension Region {
                 }
                 if sparse.count >= sparse.maxExtents {
                     records.append(ExtentRecord(offer, result: .noSpace, reason: "region holds its maximum of \(sparse.maxExtents) extents"))
-                } else {
-                    accept(offer, sequenced: shareable)
+                } else if let id = sparse.ids.allocate() {
+                    accept(offer, id: id, sequenced: shareable)
                     records.append(ExtentRecord(offer))
+                } else {
+                    records.append(ExtentRecord(offer, result: .noSpace, reason: "every extent id up to \(IdAllocator.maxId) is in use"))
                 }
             case .acceptAgain:
                 records.append(ExtentRecord(offer, reason: "contained in an accepted extent; accepted again"))
@@ -140,9 +142,12 @@ extension Region {
         }
     }
 
-    private func accept(_ offer: ExtentOffer, sequenced: Bool) {
-        guard let span = Span(start: start &+ offer.offset, length: offer.length) else { return }
-        let extent = Extent(id: sparse.ids.allocate(), span: span, tag: offer.tag, sequence: offer.sequence,
+    private func accept(_ offer: ExtentOffer, id: Int, sequenced: Bool) {
+        guard let span = Span(start: start &+ offer.offset, length: offer.length) else {
+            sparse.ids.release(id)
+            return
+        }
+        let extent = Extent(id: id, span: span, tag: offer.tag, sequence: offer.sequence,
                             sequenced: sequenced, order: sparse.nextOrder, region: self)
         sparse.nextOrder &+= 1
         sparse.file(extent)

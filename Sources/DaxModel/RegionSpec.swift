@@ -17,10 +17,14 @@ public struct RegionSpec: Sendable {
     public var idle = false
     /// A full daxR.0 starts unbound rather than bound to device_dax.
     public var unbound = false
-    /// Sparse regions: most extents one group may offer.
+    /// Sparse regions: most extents one group may offer, 1...groupLimit.
     public var maxExtentsPerGroup = 100
-    /// Sparse regions: most extents the region holds.
+    /// Sparse regions: most extents the region holds, 1...extentLimit.
     public var maxExtents = 1 << 20
+    /// The largest `maxExtentsPerGroup` accepted (2^24).
+    public static let groupLimit = 1 << 24
+    /// The largest `maxExtents` accepted (2^30).
+    public static let extentLimit = 1 << 30
     /// Sparse regions: forced releases revoke extents at once (opt-in)
     /// instead of being logged and ignored.
     public var revokeOnForcedRelease = false

@@ -76,26 +76,6 @@ import Testing
     }
 }
 
-@Suite struct IdAllocatorTests {
-    @Test func lowestFreeIdIsReused() {
-        var ids = IdAllocator()
-        #expect((0..<5).map { _ in ids.allocate() } == [0, 1, 2, 3, 4])
-        ids.release(3)
-        ids.release(1)
-        ids.release(1)
-        #expect(ids.allocate() == 1)
-        #expect(ids.allocate() == 3)
-        #expect(ids.allocate() == 5)
-    }
-
-    @Test func claimLeavesLowerIdsFree() {
-        var ids = IdAllocator()
-        let claims = [ids.claim(3), ids.claim(3), ids.claim(-1), ids.claim(1)]
-        #expect(claims == [true, false, false, true])
-        #expect([ids.allocate(), ids.allocate(), ids.allocate()] == [0, 2, 4])
-    }
-}
-
 /// SplitMix64, private to these tests.
 private struct FreeSpaceRNG: RandomNumberGenerator {
     var state: UInt64

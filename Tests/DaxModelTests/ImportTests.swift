@@ -196,6 +196,8 @@ import Testing
     @Test(arguments: [
         ("dax0.2/size holds text", "sys/devices/platform/hmem.0/dax0.2/size", "abc\n", EINVAL, "not a number"),
         ("region id past INT_MAX", "sys/devices/platform/hmem.0/dax_region/id", "2147483648\n", EINVAL, "region id"),
+        ("region id 2^63", "sys/devices/platform/hmem.0/dax_region/id", "9223372036854775808\n", EINVAL, "region id"),
+        ("region id 2^64-1", "sys/devices/platform/hmem.0/dax_region/id", "18446744073709551615\n", EINVAL, "region id"),
         ("region align not 4K/2M/1G", "sys/devices/platform/hmem.0/dax_region/align", "12288\n", EINVAL, "is not valid"),
         ("device align not 4K/2M/1G", "sys/devices/platform/hmem.0/dax0.2/align", "12345\n", EINVAL, "align 12345"),
         ("seed names no device", "sys/devices/platform/hmem.0/dax_region/seed", "dax0.9\n", EINVAL, "dax0.9"),
@@ -218,6 +220,35 @@ import Testing
         let message = String(cString: daxm_last_error())
         #expect(message.contains(says), "\(what): \(message)")
         #expect(daxm_region_get_by_id(ctx, 0) == nil, "\(what): the bad region is not added")
+    }
+
+    /// A root whose path is not UTF-8 is used byte for byte: the tree is
+    /// found through it, and views open the device file under it (a file
+    /// standing in for /dev/dax0.2 here).
+    @Test func rootsAreBytes() throws {
+        let tree = guestTree()
+        tree.file("dev/dax0.2", "")
+        truncate(tree.root + "/dev/dax0.2", off_t(64 * mib))
+        var link = Array((tree.root + "-link").utf8) + [0xFF, 0xFE]
+        let target = Array(tree.root.utf8)
+        link.append(0)
+        let linked = link.withUnsafeBufferPointer { l in
+            l.withMemoryRebound(to: CChar.self) { symlink(tree.root, $0.baseAddress!) }
+        }
+        try #require(linked == 0)
+        defer { link.withUnsafeBufferPointer { l in l.withMemoryRebound(to: CChar.self) { _ = unlink($0.baseAddress!) } } }
+        #expect(target.count > 0)
+        var ctx: OpaquePointer?
+        daxm_new(&ctx)
+        defer { daxm_unref(ctx) }
+        let imported = link.withUnsafeBufferPointer { l in
+            l.withMemoryRebound(to: CChar.self) { daxm_ctx_import_sysfs(ctx, $0.baseAddress!) }
+        }
+        #expect(imported == 2, "\(String(cString: daxm_last_error()))")
+        var view: OpaquePointer?
+        #expect(daxm_dev_map(daxm_dev_get_by_name(ctx, "dax0.2"), PROT_READ, &view) == 0, "\(String(cString: daxm_last_error()))")
+        #expect(view != nil && daxm_view_get_size(view) == 64 * mib)
+        daxm_view_unmap(view)
     }
 
     /// Where the start cannot be told, or nothing is there, or the

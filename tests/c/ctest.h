@@ -116,6 +116,19 @@ struct daxm_extent_spec ext(uint64_t offset, uint64_t length, const uint8_t *tag
 /* Number of devices of a region. */
 int count_devs(struct daxm_region *region);
 
+/* Saved-state files (state.c): a path in the areas' temporary directory
+ * (created on first use; the returned buffer is reused by the next call),
+ * the removal of the named files and the directory, the count (and
+ * optional removal) of save temporaries "@name.tmp-*", a whole file read
+ * (malloc'ed, NUL-terminated; NULL on failure), a whole file written (0 or
+ * -1), and @len bytes of @text written to @path and loaded into *@out. */
+const char *state_path(const char *name);
+void state_clean(const char *const names[], int n);
+int state_temporaries(const char *name, int remove);
+char *slurp(const char *path, size_t *len);
+int spill(const char *path, const char *buf, size_t len);
+int load_bytes(const char *path, const char *text, size_t len, struct daxm_ctx **out);
+
 /* ---- test areas (one per file section) ----------------------------- */
 
 void test_version(void);
@@ -144,6 +157,14 @@ void test_state_roundtrip(void);
 void test_state_damaged(void);
 void test_state_kill(void);
 void test_state_edits(void);
+void test_state_request_ids(void);
+void test_state_orders(void);
+void test_state_ids(void);
+void test_state_limits(void);
+void test_state_staged_groups(void);
+void test_state_big_documents(void);
+void test_state_concurrent_saves(void);
+void test_state_byte_paths(void);
 void test_error_paths(void);
 void test_borrowed_pointers(void);
 void test_stress(void);

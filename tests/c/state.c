@@ -4,6 +4,7 @@
  */
 #include "ctest.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -12,7 +13,7 @@
 
 static char dir[] = "/tmp/daxm-state-XXXXXX";
 
-static const char *state_path(const char *name)
+const char *state_path(const char *name)
 {
 	static char path[256];
 	if (!strchr(dir, '-') || strstr(dir, "XXXXXX"))
@@ -23,7 +24,7 @@ static const char *state_path(const char *name)
 }
 
 /* Removes the area's files and its directory. */
-static void clean(const char *const names[], int n)
+void state_clean(const char *const names[], int n)
 {
 	char path[300];
 	for (int i = 0; i < n; i++) {
@@ -33,7 +34,30 @@ static void clean(const char *const names[], int n)
 	rmdir(dir);
 }
 
-static char *slurp(const char *path, size_t *len)
+/* The save temporaries of @name left in the directory ("@name.tmp-..."),
+ * removed when @remove is set; returns how many there were. */
+int state_temporaries(const char *name, int remove)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	char prefix[256], path[600];
+	snprintf(prefix, sizeof(prefix), "%s.tmp-", name);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		n++;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (remove)
+			unlink(path);
+	}
+	closedir(d);
+	return n;
+}
+
+char *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -54,7 +78,7 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-static int spill(const char *path, const char *buf, size_t len)
+int spill(const char *path, const char *buf, size_t len)
 {
 	FILE *f = fopen(path, "wb");
 	if (!f)
@@ -187,7 +211,7 @@ void test_state_roundtrip(void)
 	free(t2);
 	daxm_unref(back);
 	daxm_unref(ctx);
-	clean((const char *const[]){ "one.json", "two.json" }, 2);
+	state_clean((const char *const[]){ "one.json", "two.json" }, 2);
 }
 
 /* Every truncation and many byte flips are refused or load into a
@@ -264,7 +288,7 @@ void test_state_damaged(void)
 	}
 	free(copy);
 	free(text);
-	clean((const char *const[]){ "good.json", "bad.json" }, 2);
+	state_clean((const char *const[]){ "good.json", "bad.json" }, 2);
 }
 
 /* A process killed at random points while saving leaves a loadable file
@@ -297,16 +321,15 @@ void test_state_kill(void)
 		else
 			fprintf(stderr, "round %d: load %d, %d regions: %s\n", i, rc, regions, daxm_last_error());
 		daxm_unref(c);
-		char tmp[300];
-		snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)pid);
-		unlink(tmp); /* a temporary file may stay behind; the state never tears */
+		/* A temporary file may stay behind; the state never tears. */
+		state_temporaries("killed.json", 1);
 	}
 	CHECK_INT(good, rounds);
-	clean((const char *const[]){ "killed.json" }, 1);
+	state_clean((const char *const[]){ "killed.json" }, 1);
 }
 
 /* Writes @len bytes of @text to @path and loads them. */
-static int load_bytes(const char *path, const char *text, size_t len, struct daxm_ctx **out)
+int load_bytes(const char *path, const char *text, size_t len, struct daxm_ctx **out)
 {
 	*out = NULL;
 	if (spill(path, text, len) != 0)
@@ -408,5 +431,5 @@ void test_state_edits(void)
 	}
 	free(text);
 	daxm_unref(ctx);
-	clean((const char *const[]){ "edit.json" }, 1);
+	state_clean((const char *const[]){ "edit.json" }, 1);
 }

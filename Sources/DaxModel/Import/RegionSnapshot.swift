@@ -9,10 +9,10 @@ public struct RegionSnapshot: Sendable {
         /// (start, inclusive end, page_offset in pages), in mappingK order.
         public var ranges: [(start: UInt64, last: UInt64, pageOffset: UInt64)]
         /// The character device views should map (e.g. "/dev/dax0.1").
-        public var path: String?
+        public var path: [UInt8]?
 
         public init(id: Int, align: UInt64, bound: Bool,
-                    ranges: [(start: UInt64, last: UInt64, pageOffset: UInt64)], path: String?) {
+                    ranges: [(start: UInt64, last: UInt64, pageOffset: UInt64)], path: [UInt8]?) {
             self.id = id
             self.align = align
             self.bound = bound

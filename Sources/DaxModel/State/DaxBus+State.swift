@@ -48,6 +48,7 @@ extension DaxBus {
         guard try r.uint(doc, "version") == stateVersion else { throw r.bad("version", "is not \(stateVersion)") }
         let bus = DaxBus(anchor: anchor)
         bus.nextRequestId = try r.uint(doc, "next_request_id")
+        guard bus.nextRequestId > 0 else { throw r.bad("next_request_id", "is 0; request ids start at 1") }
         for (i, id) in try r.array(doc, "driver_ids").enumerated() {
             guard case .string(let s) = id, SysfsName.parseDevice(Substring(s)) != nil else {
                 throw r.bad("driver_ids[\(i)]", "is not a device name")
@@ -58,13 +59,16 @@ extension DaxBus {
             var sub = StateReader(path: "regions[\(i)]")
             try Region.restore(item, into: bus, reader: &sub)
         }
-        var tagsSeen: [DaxTag: Int] = [:]
+        bus.sortedIds.sort()
+        try bus.checkRegionOverlaps(r)
+        // A tag lives in one region: its pool is the only one for it.
+        var owner: [DaxTag: Region] = [:]
         for region in bus.regions {
-            for e in region.extents where !e.tag.isUntagged { tagsSeen[e.tag, default: 0] += 1 }
-        }
-        for (tag, regionsWith) in tagsSeen {
-            let owners = bus.regions.filter { $0.sparse.pools[tag] != nil }.count
-            if owners > 1 { throw r.bad("regions", "tag \(tag.uuidString) appears in \(owners) regions (\(regionsWith) extents)") }
+            for tag in region.sparse.pools.keys where !tag.isUntagged {
+                if let other = owner.updateValue(region, forKey: tag) {
+                    throw r.bad("regions", "tag \(tag.uuidString) appears in \(other.name) and \(region.name)")
+                }
+            }
         }
         for (i, item) in try r.array(doc, "events").enumerated() {
             var sub = StateReader(path: "events[\(i)]")
@@ -73,6 +77,17 @@ extension DaxBus {
         let problems = bus.checkInvariants()
         if let first = problems.first { throw DaxError(.invalidArgument, "state is inconsistent: \(first)") }
         return bus
+    }
+}
+
+extension DaxBus {
+    /// No two regions share an address: sorted by start, each region ends
+    /// before the next begins. O(n log n) over all regions at once.
+    fileprivate func checkRegionOverlaps(_ r: StateReader) throws(DaxError) {
+        let byStart = regions.sorted { $0.span.start < $1.span.start }
+        for (a, b) in zip(byStart, byStart.dropFirst()) where b.span.start <= a.span.last {
+            throw r.bad("regions", "\(b.name) at \(b.span) overlaps \(a.name) at \(a.span)")
+        }
     }
 }
 
@@ -105,7 +120,7 @@ extension Region {
                 .object([
                     ("id", .int(Int64(d.id))), ("align", .uint(d.align)), ("bound", .bool(d.isBound)),
                     ("tag", d.tag.map { .string($0.isUntagged ? "untagged" : $0.uuidString) } ?? .null),
-                    ("lost_bytes", .uint(d.lostBytes)), ("path", d.path.map { .string($0) } ?? .null),
+                    ("lost_bytes", .uint(d.lostBytes)), ("path", d.path.map(Self.document(ofPath:)) ?? .null),
                     ("probe_failed", .bool(d.probeFailed)),
                     ("ranges", .array(d.ranges.map { r in
                         .object([("start", .uint(r.start)), ("end", .uint(r.last)),
@@ -134,20 +149,19 @@ extension Region {
         spec.align = try r.uint(doc, "align")
         spec.targetNode = try r.int(doc, "target_node", -1...Int(Int32.max))
         spec.numaNode = try r.int(doc, "numa_node", -1...Int(Int32.max))
-        spec.maxExtentsPerGroup = try r.int(doc, "max_extents_per_group", 1...(1 << 24))
-        spec.maxExtents = try r.int(doc, "max_extents", 1...(1 << 30))
+        spec.maxExtentsPerGroup = try r.int(doc, "max_extents_per_group", 1...RegionSpec.groupLimit)
+        spec.maxExtents = try r.int(doc, "max_extents", 1...RegionSpec.extentLimit)
         spec.revokeOnForcedRelease = try r.bool(doc, "revoke")
         spec.sanitizeOnRelease = try r.bool(doc, "sanitize")
         guard Region.validAligns.contains(spec.align) else { throw r.bad("align", "is not 4096, 2097152 or 1073741824") }
         guard spec.size > 0, spec.size % spec.align == 0, spec.start % spec.align == 0,
               let span = Span(start: spec.start, length: spec.size) else { throw r.bad("size", "and start do not make a valid region") }
         guard bus.regionsById[id] == nil else { throw r.bad("id", "\(id) is used twice") }
-        if let other = bus.regions.first(where: { $0.span.start <= span.last && span.start <= $0.span.last }) {
-            throw r.bad("start", "overlaps \(other.name)")
-        }
+        // Address overlaps are checked once all regions are read
+        // (`checkRegionOverlaps`), and the ids sorted then.
         let region = Region(id: id, spec: spec, span: span, model: bus)
         bus.regionsById[id] = region
-        bus.sortedIds.insert(id, at: bus.sortedIds.firstIndex { $0 > id } ?? bus.sortedIds.count)
+        bus.sortedIds.append(id)
 
         var releasing: [Extent] = []
         for (i, item) in try r.array(doc, "extents").enumerated() {
@@ -156,7 +170,11 @@ extension Region {
             let e = try region.restoreExtent(item, reader: &sub)
             if try sub.string(item, "state") == "releasing" { releasing.append(e) }
         }
-        for (i, item) in try r.array(doc, "staged").enumerated() {
+        let staged = try r.array(doc, "staged")
+        guard staged.count <= spec.maxExtentsPerGroup else {
+            throw r.bad("staged", "holds \(staged.count) extents, more than max_extents_per_group \(spec.maxExtentsPerGroup)")
+        }
+        for (i, item) in staged.enumerated() {
             let sub = r.nested("staged[\(i)]")
             guard spec.kind == .sparse else { throw sub.bad("", "only sparse regions stage extents") }
             let offer = ExtentOffer(offset: try sub.uint(item, "offset"), length: try sub.uint(item, "length"),
@@ -185,6 +203,33 @@ extension Region {
         if spec.kind == .staticRegion, region.devices.count != 1 { throw r.bad("devices", "a static region has exactly one device") }
     }
 
+    static let orderLimit: UInt64 = 1 << 63
+
+    /// A device path is a JSON string when its bytes are UTF-8, otherwise
+    /// an array of its byte values: Linux paths are bytes, and the file
+    /// must name the very same file.
+    static func document(ofPath bytes: [UInt8]) -> JSONValue {
+        if let text = String(validating: bytes, as: UTF8.self) { return .string(text) }
+        return .array(bytes.map { .uint(UInt64($0)) })
+    }
+
+    static func path(from doc: JSONValue) -> [UInt8]? {
+        let bytes: [UInt8]
+        switch doc {
+        case .string(let s): bytes = Array(s.utf8)
+        case .array(let items):
+            var out: [UInt8] = []
+            for item in items {
+                guard case .uint(let v) = item, let b = UInt8(exactly: v) else { return nil }
+                out.append(b)
+            }
+            bytes = out
+        default: return nil
+        }
+        guard !bytes.isEmpty, bytes.count < 4096, !bytes.contains(0) else { return nil }
+        return bytes
+    }
+
     private func restoreExtent(_ item: JSONValue, reader r: inout StateReader) throws(DaxError) -> Extent {
         let eid = try r.int(item, "id", 0...Int(Int32.max))
         let offset = try r.uint(item, "offset"), length = try r.uint(item, "length")
@@ -194,6 +239,9 @@ extension Region {
         }
         guard sparse.touching(span).isEmpty else { throw r.bad("offset", "overlaps another extent") }
         let order = try r.uint(item, "order")
+        // Orders only rank extents; the bound leaves 2^63 acceptances
+        // before the counter could wrap.
+        guard order < Self.orderLimit else { throw r.bad("order", "is 2^63 or more") }
         if let last = sparse.byOrder.last, last.key >= order { throw r.bad("order", "is not ascending") }
         guard sparse.ids.claim(eid) else { throw r.bad("id", "\(eid) is used twice") }
         let state = try r.string(item, "state")
@@ -225,8 +273,8 @@ extension Region {
             device.tag = try r.tag(item, "tag")
         }
         if let p = item["path"], p != .null {
-            guard case .string(let s) = p, !s.isEmpty, s.utf8.count < 4096 else { throw r.bad("path", "is not a path") }
-            device.path = s
+            guard let bytes = Self.path(from: p) else { throw r.bad("path", "is not a path (1 to 4095 bytes, no NUL)") }
+            device.path = bytes
         }
         device.lostBytes = try r.uint(item, "lost_bytes")
         device.probeFailed = item["probe_failed"] == nil ? false : try r.bool(item, "probe_failed")

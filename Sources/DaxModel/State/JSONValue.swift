@@ -162,13 +162,23 @@ public enum JSONValue: Equatable, Sendable {
             case UInt8(ascii: "{"):
                 at += 1
                 var members: [(String, JSONValue)] = []
+                // Duplicate keys: a linear look for small objects, a set
+                // once an object grows (so a huge object is not quadratic).
+                var keys: Set<String>?
                 skipSpace()
                 if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return .object(members) }
                 while true {
                     skipSpace()
                     guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw fail("expected a key") }
                     let key = try string()
-                    if members.contains(where: { $0.0 == key }) { throw fail("duplicate key \"\(key)\"") }
+                    let duplicate: Bool
+                    if keys != nil {
+                        duplicate = keys?.insert(key).inserted == false
+                    } else {
+                        duplicate = members.contains { $0.0 == key }
+                        if members.count >= 8 { keys = Set(members.map(\.0) + [key]) }
+                    }
+                    if duplicate { throw fail("duplicate key \"\(key)\"") }
                     skipSpace()
                     try expect(":")
                     skipSpace()
