@@ -864,7 +864,8 @@ int daxm_dev_map(struct daxm_dev *dev, int prot, struct daxm_view **view);
 /*
  * daxm_dev_set_path - back the device with a real character device
  * (e.g. "/dev/dax0.1"), which later views open and mmap; NULL returns to
- * emulated memory. Returns 0, or -EBUSY (the device has a view), -EINVAL
+ * emulated memory. The path is kept as bytes, unchanged (Linux paths need
+ * not be UTF-8), and saved with the model. Returns 0, or -EBUSY (the device has a view), -EINVAL
  * (NULL @dev, an empty path, or a path longer than 4095 bytes; the path set
  * before is kept), -ENODEV.
  */
@@ -894,9 +895,15 @@ int daxm_view_unmap(struct daxm_view *view);
  * events not yet taken) to @path as a versioned JSON document. Saving is
  * atomic: a temporary file in the same directory, fsync, rename, fsync of
  * the directory; a process killed at any point leaves the old file or the
- * new one. Views and log settings are not saved.
- * Returns 0, or -EINVAL (NULL or empty @path), or the errno of the file
- * operation that failed.
+ * new one. Each save writes a temporary of its own (created exclusively),
+ * so saves racing from several threads, contexts or processes never mix:
+ * the file is always one whole document. @path is used byte for byte.
+ * Every document saved loads back into the same model (a device path that
+ * is not UTF-8 is saved as an array of its bytes). Views and log settings
+ * are not saved.
+ * Returns 0, or -EINVAL (NULL or empty @path), -ENAMETOOLONG (no NUL in
+ * @path's first 4096 bytes), or the errno of the file operation that
+ * failed.
  */
 int daxm_ctx_save(struct daxm_ctx *ctx, const char *path);
 
@@ -906,8 +913,13 @@ int daxm_ctx_save(struct daxm_ctx *ctx, const char *path);
  * checked whole; a damaged or hand-edited file is refused with -EINVAL and
  * a daxm_last_error() message naming the bad field.
  * @ctx: out; receives the new context (one reference), NULL on failure.
- * Returns 0, or -EINVAL, -EFBIG (larger than 256 MiB), or the errno of
- * opening or reading @path.
+ * Loading takes time linear in the document's size (plus n log n to
+ * order regions). Beyond daxm_ctx_save()'s own output the loader accepts
+ * request ids from 1 (after 2^64-1 the next is 1), extent orders below
+ * 2^63, ids 0..INT_MAX (ids below the highest stay free, lowest handed out
+ * first), and an open group no larger than max_extents_per_group.
+ * Returns 0, or -EINVAL, -EFBIG (larger than 256 MiB), -ENAMETOOLONG, or
+ * the errno of opening or reading @path.
  */
 int daxm_ctx_load(const char *path, struct daxm_ctx **ctx);
 
@@ -928,8 +940,9 @@ int daxm_ctx_load(const char *path, struct daxm_ctx **ctx);
  * youngest come from dax_region/seed and create. Views of imported devices
  * map @root/dev/daxR.N ("/dev/daxR.N" for "/"). The region start, which
  * sysfs does not show, is taken from an idle device's `resource`, or from
- * ranges that cover both ends of the region.
- * Returns the number of regions imported (> 0), or -ENOENT (nothing to
+ * ranges that cover both ends of the region. @root is used byte for byte.
+ * Returns the number of regions imported (> 0), or -ENAMETOOLONG (@root,
+ * or a device path under it, of 4096 bytes or more), -ENOENT (nothing to
  * read, or an attribute missing), -EINVAL (an inconsistent tree, named in
  * daxm_last_error(), or a region start that cannot be told), -EEXIST (a
  * region id already in @ctx), -EBUSY (addresses overlap a region in @ctx);

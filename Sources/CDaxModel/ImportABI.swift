@@ -70,6 +70,9 @@ private struct SysfsReader {
             spec.targetNode = signed(dev.dir.appending("target_node"))
             spec.numaNode = signed(dev.dir.appending("numa_node"))
             let path = root.appending("dev").appending(dev.name)
+            guard path.bytes.count < SysPath.limit else {
+                throw DaxErrorBox(.nameTooLong, "import: the device path for \(dev.name) would be 4096 bytes or longer")
+            }
             snaps.append(.init(id: dev.id, align: try number(dev.dir.appending("align")), bound: sys_exists(dev.dir.appending("driver")),
                                ranges: ranges, path: path.bytes))
             if spec.kind == .staticRegion { spec.staticDeviceId = dev.id }
