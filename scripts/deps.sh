@@ -5,6 +5,7 @@
 # (checked with dpkg-query first, so a machine that has them all never
 # touches apt). Uses sudo only when not root. On a system without dpkg it
 # only names the packages and trusts that their equivalents are there.
+# Everything these functions print goes to stderr.
 
 daxm_log() { printf '==> %s\n' "$*" >&2; }
 daxm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -32,9 +33,11 @@ daxm_need_packages() {
 		sudo=(sudo)
 	fi
 	daxm_log "installing missing packages: ${missing[*]}"
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	# apt's progress goes to stderr: stdout belongs to the caller (the
+	# demo prints only its JSON listing there).
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -q --no-install-recommends "${missing[@]}"
+		apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
 
 # daxm_need_swift: swift and swiftc in PATH, or in $SWIFT_TOOLCHAIN/usr/bin
