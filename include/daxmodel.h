@@ -764,6 +764,9 @@ uint64_t daxm_dev_get_lost_bytes(struct daxm_dev *dev);
 #define DAXM_EVENT_FORCED_IGNORED   4 /* forced release logged, ignored   */
 #define DAXM_EVENT_FORCED_APPLIED   5 /* forced release revoked extents   */
 #define DAXM_EVENT_DEV_LOST_MEMORY  6 /* @device lost the listed ranges   */
+#define DAXM_EVENT_KERNEL_WARNING   7 /* a write reached a kernel WARN:
+                                         @device, the warn_* fields (see
+                                         "Kernel warnings" below)         */
 
 /*
  * struct daxm_extent_record - one extent in an event.
@@ -797,6 +800,13 @@ struct daxm_event {
 	uint32_t reserved;
 	const struct daxm_extent_record *records;
 	const char *device;
+	/* DAXM_EVENT_KERNEL_WARNING only (NULL and 0 for other types): */
+	const char *warn_file;     /* "drivers/dax/bus.c", as the kernel logs it */
+	const char *warn_function; /* "alloc_dev_dax_range", as logged          */
+	const char *warn_message;  /* the line the kernel prints before its
+	                              WARNING line; "" for a WARN_ON          */
+	uint32_t warn_line;        /* line in the Debian kernel of the profile */
+	uint32_t warn_flags;       /* DAXM_WARN_ONCE, DAXM_WARN_PANIC          */
 };
 
 /*
@@ -884,6 +894,90 @@ struct daxm_dev *daxm_view_get_dev(struct daxm_view *view);
  * held by it. NULL is a no-op returning -EINVAL. Returns 0.
  */
 int daxm_view_unmap(struct daxm_view *view);
+
+/* ------------------------------------------------------------------ */
+/* Kernel warnings                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A few sysfs writes that Linux answers with an ordinary errno also reach
+ * a WARN in the kernel: a stack dump in the kernel log, and on a host
+ * booted with panic_on_warn=1 a panic. The model names each one when the
+ * write runs, with the kernel's errno unchanged:
+ *
+ *  - a DAXM_EVENT_KERNEL_WARNING event: @region_id and @device name the
+ *    device, warn_file / warn_function / warn_line the site as the kernel
+ *    logs it ("WARNING: ... at <file>:<line> <function>+0x..."), and
+ *    warn_message the line printed before it;
+ *  - a log line at LOG_WARNING (the default log priority, so it is shown
+ *    unless the caller lowers the priority), e.g.
+ *    "dax0.1: kernel WARN at drivers/dax/bus.c:816 alloc_dev_dax_range:
+ *    dax dax0.1: 0-size allocation must be first (once per boot; with
+ *    panic_on_warn=1 the host panics here)".
+ *
+ * The sites, for both profiles (lines: Debian's 6.1.192 / 6.12.118):
+ *
+ *  drivers/dax/bus.c:816/854 alloc_dev_dax_range (dev_WARN_ONCE) - a
+ *    `mapping` write of length 0 (end = start - 1, or 0-ffffffffffffffff)
+ *    on a device that has ranges; the write fails -EBUSY either way.
+ *  mm/memremap.c:183/184 and :190/191 memremap_pages (WARN) - a probe
+ *    (`bind`, or `new_id` probing every matching unbound device) of a
+ *    device whose range's first (183/184) or last (190/191) 4 KiB page is
+ *    a page of a bound device's range or of an earlier range of the same
+ *    device: "Conflicting mapping in same section"; the probe fails
+ *    -ENOMEM. Only sub-page `mapping` starts make this possible.
+ *  arch/x86/include/asm/pgalloc.h:75 phys_pmd_init (WARN_ON_ONCE) - a
+ *    probe maps part of a 2 MiB block that an earlier failed probe left
+ *    mapped as one 2 MiB page (the kernel's direct map keeps it for the
+ *    boot); the probe goes on.
+ *  mm/memory_hotplug.c:328/414 __add_pages (WARN) - a probe of a range
+ *    whose start or length is not a whole number of 2 MiB in 4 KiB pages:
+ *    "Misaligned __add_pages start: 0x<pfn> end: #<pfn>" (6.12:
+ *    "end: 0x<pfn>"); the probe fails -EINVAL, and then
+ *  arch/x86/mm/init_64.c:978/986 add_pages (WARN_ON_ONCE) follows.
+ *
+ * A failed probe leaves the device unable to bind until it is deleted
+ * (the kernel keeps its stale page map), so the probe warnings come at
+ * most once per device. `new_id` returns success whatever its probes do;
+ * `bind` returns the probe's errno. _ONCE sites warn only the first time
+ * in a context (a boot), until daxm_clear_warn_once(). Sparse regions are
+ * this library's own design and never warn.
+ */
+#define DAXM_WARN_ONCE  0x1 /* the site warns once per boot               */
+#define DAXM_WARN_PANIC 0x2 /* this warning panicked the context          */
+
+/*
+ * daxm_set_panic_on_warn - behave like a host booted with panic_on_warn=1
+ * (@on non-zero) or not (0, the default). Once panicked - at the first
+ * warning printed (an _ONCE site that already warned prints nothing and
+ * does not panic) - the context answers every later call, and the call
+ * that warned, with -EHOSTDOWN (NULL or DAXM_INVALID where the function
+ * returns those) until it is freed; only daxm_ref(), daxm_unref(), the
+ * log and userdata functions, daxm_last_error(), the event queue
+ * (daxm_ctx_next_event(), daxm_ctx_get_nr_events(): the warning is the
+ * last event), daxm_ctx_save(), daxm_get_panic_on_warn() and
+ * daxm_ctx_get_panic() still work. The panicked state is saved.
+ * Returns 0, or -EINVAL (NULL @ctx), -EHOSTDOWN (already panicked).
+ */
+int daxm_set_panic_on_warn(struct daxm_ctx *ctx, int on);
+
+/* daxm_get_panic_on_warn - 1 or 0, or -EINVAL. */
+int daxm_get_panic_on_warn(struct daxm_ctx *ctx);
+
+/*
+ * daxm_ctx_get_panic - whether the context panicked: 0 (no), 1 (yes: the
+ * warning's log text is copied into @buf, truncated to @len - 1 bytes and
+ * NUL-terminated; @buf may be NULL when @len is 0), or -EINVAL (NULL @ctx,
+ * or NULL @buf with @len > 0).
+ */
+int daxm_ctx_get_panic(struct daxm_ctx *ctx, char *buf, size_t len);
+
+/*
+ * daxm_clear_warn_once - forget which _ONCE sites warned, as a write to
+ * the kernel's /sys/kernel/debug/clear_warn_once does. Returns 0, or
+ * -EINVAL, -EHOSTDOWN.
+ */
+int daxm_clear_warn_once(struct daxm_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
 /* Saved state                                                         */
