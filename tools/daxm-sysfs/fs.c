@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -206,7 +207,26 @@ static void log_escaped(const char *s, size_t len)
 		fprintf(LOG, "...(%zu bytes)", len);
 }
 
-/* "write dax0.1/size "0x4000000\n" = -EINVAL" */
+/* Kernel warnings the current write reached (the model logs them at
+ * LOG_WARNING before the write returns), one per line, for log_op. */
+static __thread char pending_warnings[2048];
+
+static void keep_warnings(struct daxm_ctx *ctx, int priority, const char *file, int line,
+			  const char *fn, const char *text)
+{
+	size_t n = strlen(pending_warnings);
+
+	(void)ctx, (void)file, (void)line;
+	if (priority != LOG_WARNING) {
+		fprintf(stderr, "libdaxmodel: %s: %s\n", fn, text);
+		return;
+	}
+	if (n + 1 < sizeof(pending_warnings))
+		snprintf(pending_warnings + n, sizeof(pending_warnings) - n, "%s\n", text);
+}
+
+/* "write dax0.1/size "0x4000000\n" = -EINVAL", then "  warning: ..." for
+ * each kernel warning the write reached. */
 static void log_op(const char *op, const char *path, const char *value, size_t len, int err)
 {
 	if (!LOG)
@@ -217,6 +237,9 @@ static void log_op(const char *op, const char *path, const char *value, size_t l
 		log_escaped(value, len);
 	}
 	fprintf(LOG, " = %s%s\n", err ? "-" : "", errname(err));
+	for (char *line = pending_warnings, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1)
+		fprintf(LOG, "  warning: %.*s\n", (int)(nl - line), line);
+	pending_warnings[0] = '\0';
 	fflush(LOG);
 }
 
@@ -1058,6 +1081,7 @@ struct fuse_session *server_mount(struct tree *t, const struct server_opts *o)
 			msg("cannot open the log %s: %s", o->log_path, strerror(errno));
 			return NULL;
 		}
+		daxm_set_log_fn(t->ctx, keep_warnings);
 	}
 	/* The root is ino 1. */
 	if (ino_get("", NODE_DIR, true) != FUSE_ROOT_ID) {

@@ -495,6 +495,15 @@ inner_create() {
 	eq "NF-07 the old align stays" "$(cat "$SYSDEV/$name/align")" $((2 * MB))
 	eq "NF-07 4K" "$(wr "$SYSDEV/$name/align" 4096)" 0
 
+	# A 0-length mapping write on a device with ranges: the kernel's EBUSY,
+	# and the kernel WARN it reaches, shown under the write in the log.
+	local first
+	first=$(cat "$SYSDEV/$name/mapping0/start")
+	eq "WARN 0-length mapping: EBUSY" \
+		"$(wr "$SYSDEV/$name/mapping" "$(printf '%#x-%#x' $((first)) $((first - 1)))")" EBUSY
+	check "WARN shown under the write in the log" eval \
+		"grep -A1 -F 'write $name/mapping' '$WLOG' | grep -q '^  warning: $name: kernel WARN at drivers/dax/bus.c:[0-9]* alloc_dev_dax_range: dax $name: 0-size allocation must be first'"
+
 	# NF-08: a mapping over an allocated range
 	eq "NF-08 create" "$(wr "$region_dir/dax_region/create" 1)" 0
 	local seed

@@ -178,6 +178,7 @@ static const char *event_type_name(uint32_t type)
 	case DAXM_EVENT_FORCED_IGNORED: return "forced_ignored";
 	case DAXM_EVENT_FORCED_APPLIED: return "forced_applied";
 	case DAXM_EVENT_DEV_LOST_MEMORY: return "dev_lost_memory";
+	case DAXM_EVENT_KERNEL_WARNING: return "kernel_warning";
 	default: return "unknown";
 	}
 }
@@ -192,6 +193,17 @@ json_object *daxm_event_to_json(const struct daxm_event *event)
 	add_u64(jev, "request_id", event->request_id);
 	if (event->device)
 		add_str(jev, "device", event->device);
+	if (event->type == DAXM_EVENT_KERNEL_WARNING && event->warn_function) {
+		json_object *jw = json_object_new_object();
+
+		add_str(jw, "file", event->warn_file ? event->warn_file : "");
+		add_int(jw, "line", (int64_t)event->warn_line);
+		add_str(jw, "function", event->warn_function);
+		add_str(jw, "message", event->warn_message ? event->warn_message : "");
+		json_object_object_add(jw, "once", json_object_new_boolean(event->warn_flags & DAXM_WARN_ONCE));
+		json_object_object_add(jw, "panicked", json_object_new_boolean(event->warn_flags & DAXM_WARN_PANIC));
+		json_object_object_add(jev, "warning", jw);
+	}
 	for (i = 0; event->records && i < event->nr_records; i++) {
 		const struct daxm_extent_record *rec = &event->records[i];
 		json_object *jrec = json_object_new_object();

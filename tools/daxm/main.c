@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,11 +71,24 @@ static void print_usage(FILE *f)
 		"2 usage error. DAXM_LOG=info|debug shows the library's log on stderr.\n");
 }
 
-static void quiet_log(struct daxm_ctx *ctx, int priority, const char *file, int line,
-		      const char *fn, const char *msg)
+static void cli_log(struct daxm_ctx *ctx, int priority, const char *file, int line,
+		    const char *fn, const char *msg)
 {
-	/* Refusals are reported by the command, with daxm_last_error(). */
-	(void)ctx, (void)priority, (void)file, (void)line, (void)fn, (void)msg;
+	struct daxm_cli *cli = daxm_get_userdata(ctx);
+
+	/* Kernel warnings a write reached are shown as it happens, and the
+	 * state is saved even if the command failed: the boot remembers
+	 * them (_ONCE sites, a failed probe's leftovers, a panic). Refusals
+	 * are reported by the command, with daxm_last_error(), and the rest
+	 * of the log only when DAXM_LOG asks for it. */
+	(void)file, (void)line;
+	if (priority == LOG_WARNING) {
+		fprintf(stderr, "daxm: warning: %s\n", msg);
+		if (cli)
+			cli->dirty = true;
+	} else if (getenv("DAXM_LOG")) {
+		fprintf(stderr, "libdaxmodel: %s: %s\n", fn, msg);
+	}
 }
 
 /* flock(2) the directory holding @path; -1 when it cannot be opened. */
@@ -123,8 +137,8 @@ static int load_state(struct daxm_cli *cli)
 			return DAXM_EXIT_FAIL;
 		}
 	}
-	if (!getenv("DAXM_LOG"))
-		daxm_set_log_fn(cli->ctx, quiet_log);
+	daxm_set_userdata(cli->ctx, cli);
+	daxm_set_log_fn(cli->ctx, cli_log);
 	return DAXM_EXIT_OK;
 }
 

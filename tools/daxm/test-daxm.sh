@@ -210,6 +210,18 @@ ok list -RDMi
 jcheck '[d["chardev"] for d in j[0]["devices"]] == ["dax0.0", "dax0.1", "dax0.2"]'
 jcheck '"mappings" not in dev("dax0.0", j[0]["devices"])'
 
+# A write the kernel answers with a WARN: the warning is shown next to it,
+# the errno stays the kernel's, the warning is an event; the second time
+# the _ONCE site is quiet.
+refused EBUSY write dax0.2/mapping 0x100600000-0x1005fffff
+[[ $ERR == *"daxm: warning: dax0.2: kernel WARN at drivers/dax/bus.c:"*" alloc_dev_dax_range: dax dax0.2: 0-size allocation must be first"* ]] ||
+	fail "no warning shown: '$ERR'"
+ok events
+jcheck '[e["warning"]["function"] for e in j if e["type"] == "kernel_warning"] == ["alloc_dev_dax_range"]'
+jcheck '[e["device"] for e in j if e["type"] == "kernel_warning"] == ["dax0.2"] and j[-1]["warning"]["once"]'
+refused EBUSY write dax0.2/mapping 0x100600000-0x1005fffff
+[[ $ERR != *"warning:"* ]] || fail "an _ONCE warning was shown twice: '$ERR'"
+
 # create-device failures leave nothing behind.
 refused ENOSPC create-device -r 0 -s 2g
 refused EINVAL create-device -r 0 -s 3m
