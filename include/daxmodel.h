@@ -645,11 +645,17 @@ int daxm_region_add_extents(struct daxm_region *region,
  * a range and the capacity's tag (release records carry it): every extent
  * touching [@offset, @offset + @length) is released whole, and a tagged
  * one takes its whole tag group along.
- * Unreferenced extents are released at once (one DAXM_EVENT_RELEASED);
- * referenced ones become DAXM_EXTENT_RELEASING: no longer allocatable nor
- * counted in available_size (one DAXM_EVENT_RELEASE_DEFERRED), and each is
- * released, with its own DAXM_EVENT_RELEASED, when its last reference
- * drops. A range with no extent is acknowledged at once (DAXM_EVENT_RELEASED
+ * Events follow one rule: one event per request (and per call) lists
+ * every extent it concerns, as a CXL Release Dynamic Capacity response
+ * lists its extents. Unreferenced extents are released at once: one
+ * DAXM_EVENT_RELEASED listing them all. Referenced ones become
+ * DAXM_EXTENT_RELEASING: no longer allocatable nor counted in
+ * available_size (one DAXM_EVENT_RELEASE_DEFERRED listing them), and are
+ * released when their last reference drops: each later call that drops
+ * last references (a put, a shrink) queues one
+ * DAXM_EVENT_RELEASED per request listing the extents it gave back, with
+ * that request's id. The deferred event comes first. A range with no
+ * extent is acknowledged at once (DAXM_EVENT_RELEASED
  * carrying the range). With DAXM_RELEASE_FORCED the request is logged and
  * ignored (DAXM_EVENT_FORCED_IGNORED) unless the region was made with
  * DAXM_REGION_REVOKE: then the extents go at once, the device ranges in
@@ -659,7 +665,7 @@ int daxm_region_add_extents(struct daxm_region *region,
  * and the events are, with the request's id: one
  * DAXM_EVENT_FORCED_APPLIED listing the extents, one
  * DAXM_EVENT_DEV_LOST_MEMORY per device that lost memory, then one
- * DAXM_EVENT_RELEASED per extent given back.
+ * DAXM_EVENT_RELEASED listing the extents given back.
  * @tag: optional; NULL = untagged.
  *
  * Returns 0, or -EINVAL (NULL region, @length 0, the range wraps, unknown

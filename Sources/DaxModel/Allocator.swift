@@ -139,6 +139,10 @@ extension Device {
     /// last one.
     func shrink(to newSize: UInt64) {
         guard let region else { return }
+        region.completingTogether { shrinkRanges(to: newSize, in: region) }
+    }
+
+    private func shrinkRanges(to newSize: UInt64, in region: Region) {
         var toShrink = size - newSize
         while toShrink > 0, let last = ranges.last {
             if toShrink >= last.length {

@@ -177,23 +177,52 @@ extension Region {
         if counted { sparse.available = sparse.available &- oldFree &+ extent.free.total }
     }
 
-    /// A reference on `extent` went away: complete a pending release.
+    /// A reference on `extent` went away: complete a pending release (at
+    /// the end of the batch, if one is open).
     func dropReference(_ extent: Extent) {
-        if extent.state == .releasing, extent.refcount == 0 {
-            complete(extent, requestId: extent.releaseRequest, kind: .released)
+        guard extent.state == .releasing, extent.refcount == 0 else { return }
+        if completionBatch != nil {
+            completionBatch?.append(extent)
+        } else {
+            complete([extent], requestId: extent.releaseRequest, kind: .released)
         }
     }
 
-    /// Removes a released extent from the region and reports it.
-    @discardableResult
-    func complete(_ extent: Extent, requestId: UInt64, kind: DaxEvent.Kind) -> DaxEvent {
-        // Retire before the indexes let go, and keep the extent alive to
-        // the end: the caller may hold only an unretained pointer from C.
-        model?.retire(extent, handedOut: extent.handedOut)
-        return withExtendedLifetime(extent) { completeHeld(extent, requestId: requestId, kind: kind) }
+    /// Runs `body`, then completes the releases whose last reference it
+    /// dropped: one `released` event per release request, listing every
+    /// extent of that request given back by this call.
+    func completingTogether(_ body: () -> Void) {
+        guard completionBatch == nil else { return body() }
+        completionBatch = []
+        body()
+        let done = completionBatch ?? []
+        completionBatch = nil
+        var requests: [UInt64] = []
+        var byRequest: [UInt64: [Extent]] = [:]
+        for extent in done {
+            if byRequest[extent.releaseRequest] == nil { requests.append(extent.releaseRequest) }
+            byRequest[extent.releaseRequest, default: []].append(extent)
+        }
+        for request in requests { complete(byRequest[request] ?? [], requestId: request, kind: .released) }
     }
 
-    private func completeHeld(_ extent: Extent, requestId: UInt64, kind: DaxEvent.Kind) -> DaxEvent {
+    /// Removes released extents from the region and reports them in one
+    /// event (none for an empty list).
+    @discardableResult
+    func complete(_ extents: [Extent], requestId: UInt64, kind: DaxEvent.Kind) -> DaxEvent? {
+        guard !extents.isEmpty else { return nil }
+        // Retire before the indexes let go, and keep the extents alive to
+        // the end: the caller may hold only unretained pointers from C.
+        for extent in extents { model?.retire(extent, handedOut: extent.handedOut) }
+        return withExtendedLifetime(extents) {
+            for extent in extents { completeHeld(extent) }
+            let event = DaxEvent(kind: kind, regionId: id, requestId: requestId, records: extents.map(record))
+            model?.post(event)
+            return event
+        }
+    }
+
+    private func completeHeld(_ extent: Extent) {
         let counted = extent.state == .accepted
         if counted { sparse.available &-= extent.free.total }
         sparse.pools[extent.tag]?.remove(extent, wasCounted: counted)
@@ -206,9 +235,6 @@ extension Region {
             releasedSpans.append(extent.span)
             model?.needUpkeep()
         }
-        let event = DaxEvent(kind: kind, regionId: id, requestId: requestId, records: [record(extent)])
-        model?.post(event)
-        return event
     }
 
     func record(_ extent: Extent) -> ExtentRecord {

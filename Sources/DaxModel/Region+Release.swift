@@ -3,10 +3,11 @@ extension Region {
     /// A release request from the device, carrying a range and the tag of
     /// the capacity (CXL release records carry it): every extent the range
     /// touches is released whole, and a tagged extent takes its whole tag
-    /// group along. Unreferenced extents go at once
-    /// (one `released` event); referenced ones become `releasing` (one
-    /// `releaseDeferred` event) and go, each with its own `released` event,
-    /// when their last reference drops. A request that finds no extent is
+    /// group along. Unreferenced extents go at once: one `released` event
+    /// lists them all (as a Release Dynamic Capacity response lists its
+    /// extents). Referenced ones become `releasing` (one `releaseDeferred`
+    /// event listing them) and go when their last reference drops: one
+    /// `released` event per request for the extents a call gives back. A request that finds no extent is
     /// acknowledged at once with a `released` event for the range.
     ///
     /// `forced`: logged and ignored (`forcedReleaseIgnored`), unless the
@@ -51,8 +52,8 @@ extension Region {
             for (device, records) in lost {
                 post(DaxEvent(kind: .deviceLostMemory, regionId: id, requestId: request, records: records, device: device))
             }
-            for extent in targets where extent.state != .released {
-                posted.append(complete(extent, requestId: request, kind: .released))
+            if let done = complete(targets.filter { $0.state != .released }, requestId: request, kind: .released) {
+                posted.append(done)
             }
             return posted
         }
@@ -71,7 +72,7 @@ extension Region {
         if !deferred.isEmpty {
             post(DaxEvent(kind: .releaseDeferred, regionId: id, requestId: request, records: deferred.map(record)))
         }
-        for extent in now { posted.append(complete(extent, requestId: request, kind: .released)) }
+        if let done = complete(now, requestId: request, kind: .released) { posted.append(done) }
         return posted
     }
 

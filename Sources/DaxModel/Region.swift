@@ -33,6 +33,10 @@ public final class Region: @unchecked Sendable {
     /// Spans released since the memory layer last asked (absolute
     /// addresses); see `takeReleasedSpans`.
     var releasedSpans: [Span] = []
+    /// While a verb drops many references at once (a shrink): the
+    /// releasing extents whose last reference went, completed together at
+    /// its end (`completingTogether`).
+    var completionBatch: [Extent]?
 
     /// The spans released since the last call, for the memory layer to
     /// sanitize; empties the list.

@@ -223,7 +223,7 @@ import Testing
         try f.group([F.offer(0, 64)])
         try f.group([F.offer(64, 64)])
         let events = try f.region.requestRelease(offset: 32 * mib, length: 64 * mib)
-        #expect(events.map(\.kind) == [.released, .released])
+        #expect(events.map(\.kind) == [.released], "one event per request")
         #expect(events.flatMap(\.records).map(\.length) == [64 * mib, 64 * mib])
         #expect(f.region.extents.isEmpty)
     }
@@ -242,8 +242,36 @@ import Testing
         #expect(events.first?.records.count == 3)
         try d.resize(to: 0)
         #expect(f.region.extents.isEmpty)
-        #expect(f.drain().filter { $0.kind == .released }.count == 3, "one released event per extent")
+        let released = f.drain().filter { $0.kind == .released }
+        #expect(released.count == 1 && released.first?.records.count == 3,
+                "the three extents the shrink gave back: one released event for the request")
+        #expect(released.first?.requestId == events.first?.requestId)
         #expect(!f.model.tagExists(F.tagA), "a released tag can be offered again")
+        f.check()
+    }
+
+    /// The event rule: one event per request for what it releases at once,
+    /// one deferred event for what waits; later completions, one event per
+    /// call, with the request id that deferred them.
+    @Test("release events: one per request and call, listing every extent")
+    func releaseEventsPerRequest() throws {
+        let f = try F()
+        try f.group([F.offer(0, 4, F.tagA), F.offer(64, 4, F.tagA), F.offer(128, 4, F.tagA)])
+        let pinned = try #require(f.region.extents.first { $0.offset == 64 * mib })
+        let last = try #require(f.region.extents.first { $0.offset == 128 * mib })
+        try f.region.pin(pinned)
+        try f.region.pin(last)
+        _ = f.drain()
+        let events = try f.region.requestRelease(offset: 0, length: 2 * mib, tag: F.tagA)
+        #expect(events.map(\.kind) == [.releaseDeferred, .released])
+        #expect(events.map(\.records.count) == [2, 1])
+        #expect(Set(events.map(\.requestId)).count == 1)
+        #expect(f.drain().count == 2, "the request's events are queued too")
+        try f.region.unpin(pinned)
+        try f.region.unpin(last)
+        let later = f.drain()
+        #expect(later.map(\.kind) == [.released, .released], "two calls: two events")
+        #expect(later.allSatisfy { $0.records.count == 1 && $0.requestId == events[0].requestId })
         f.check()
     }
 
