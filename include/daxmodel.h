@@ -752,7 +752,10 @@ int daxm_dev_get_tag(struct daxm_dev *dev, uint8_t tag[DAXM_TAG_SIZE]);
 /*
  * daxm_dev_claim_tag - size the device to a whole tag group in one step
  * (the kernel v11 daxR.N/uuid behaviour): every extent of @tag, one range
- * each, in sequence order; the device's tag becomes @tag. An all-zero @tag
+ * each; the device's tag becomes @tag. Range order: a group offered with
+ * DAXM_GROUP_SHAREABLE is laid out by sequence number; any other group
+ * (whose sequence field is reserved) in acceptance order, that is the
+ * order the group offered its extents in. An all-zero @tag
  * claims one wholly free untagged extent, the first accepted.
  * Returns 0, or -ENOENT (no extent has that tag), -EBUSY (the device has
  * size or is bound, or part of the tag's capacity is used, pinned or

@@ -275,6 +275,24 @@ import Testing
         f.check()
     }
 
+    /// claim_tag's range order: by sequence number in a shareable group,
+    /// by acceptance (offer) order otherwise, whatever the sequence fields
+    /// and addresses say.
+    @Test("claim order: sequence for shareable groups, acceptance order otherwise")
+    func claimOrder() throws {
+        for shareable in [true, false] {
+            let f = try F()
+            // Offered high address first; sequences 0, 2, 1.
+            try f.group([F.offer(256, 2, F.tagA, seq: 0), F.offer(0, 4, F.tagA, seq: 2), F.offer(128, 6, F.tagA, seq: 1)],
+                        shareable: shareable)
+            let d = try f.region.createDevice()
+            try d.claimTag(F.tagA)
+            let starts = d.ranges.map { ($0.start - f.region.start) / mib }
+            #expect(starts == (shareable ? [256, 128, 0] : [256, 0, 128]), "shareable \(shareable): \(starts)")
+            f.check()
+        }
+    }
+
     @Test("S36 S37: forced releases are ignored; unknown ranges acknowledged")
     func forcedAndUnknown() throws {
         let f = try F()
