@@ -209,10 +209,20 @@ void *daxm_get_userdata(struct daxm_ctx *ctx);
 /*
  * daxm_last_error - the message of the last failed call on this thread
  * (e.g. "dax0.1: size 0x300000 is not a multiple of 0x200000"), or "" if
- * none failed yet. The text is owned by the library and stays valid until
- * the next call on this thread. Never NULL.
+ * none failed yet or daxm_clear_last_error() cleared it. A successful call
+ * does not clear it (errno's rule). The text is owned by the library and
+ * stays valid until the next call on this thread. Never NULL.
  */
 const char *daxm_last_error(void);
+
+/*
+ * daxm_clear_last_error - set this thread's message to "". Like errno,
+ * the message is set by every failure and left alone by successes (a
+ * successful call costs no string work); clear it before a call to tell
+ * whether that call left a message. Useful for calls whose NULL or 0 is
+ * not always an error (a lookup that finds nothing, a getter).
+ */
+void daxm_clear_last_error(void);
 
 /* daxm_get_version - "MAJOR.MINOR.PATCH" of the library, static storage. */
 const char *daxm_get_version(void);
@@ -270,7 +280,8 @@ int daxm_attr_write_buf(struct daxm_ctx *ctx, const char *path,
  * "daxR.N/{size,align,target_node,numa_node,resource,modalias}",
  * "daxR.N/mappingK/{start,end,page_offset}", and on sparse regions
  * "daxR.N/{tag,uuid}" and "regionR/extentK/{offset,length,tag,sequence,
- * refcount,state}". Decimal numbers print as
+ * refcount,state}" (state: "accepted" or "releasing"; a released extent
+ * has no directory). Decimal numbers print as
  * "%llu\n"; resource, start and end as "%#llx\n" and page_offset (pages)
  * as "%#lx\n", where zero prints "0x0" as in Linux. `seed` and `create`
  * print a device name or an empty line.
@@ -681,6 +692,21 @@ int daxm_region_release_extents(struct daxm_region *region, uint64_t offset,
 struct daxm_extent *daxm_extent_get_first(struct daxm_region *region);
 struct daxm_extent *daxm_extent_get_next(struct daxm_extent *extent);
 
+/*
+ * daxm_extent_get_by_id - the accepted or releasing extent regionR/extent@id
+ * (borrowed), or NULL: no such extent (released, or never accepted), a
+ * region that is not sparse, NULL or deleted @region (daxm_last_error()
+ * then says why). O(1).
+ */
+struct daxm_extent *daxm_extent_get_by_id(struct daxm_region *region, int id);
+
+/*
+ * daxm_extent_get_by_offset - the accepted or releasing extent holding the
+ * byte at region offset @offset (borrowed), or NULL as for
+ * daxm_extent_get_by_id(). O(log n) in the region's extents.
+ */
+struct daxm_extent *daxm_extent_get_by_offset(struct daxm_region *region, uint64_t offset);
+
 /* daxm_extent_ref / daxm_extent_unref - keep the handle valid after the
  * extent is released or the context freed (see the general rules); this
  * is not a reference on the memory: that is daxm_extent_get(). */
@@ -707,7 +733,10 @@ int daxm_extent_get_tag(struct daxm_extent *extent, uint8_t tag[DAXM_TAG_SIZE]);
 
 /* daxm_extent_get_sequence / _refcount / _state - the sequence number,
  * the reference count (device ranges inside it plus pins), the
- * DAXM_EXTENT_* state; or -EINVAL / -ENODEV. */
+ * DAXM_EXTENT_* state; or -EINVAL (NULL) / -ENODEV (the context was
+ * freed). Like every extent getter they keep answering after the extent
+ * is released (a pointer kept with daxm_extent_ref(), or one read before
+ * the release): state DAXM_EXTENT_RELEASED, refcount 0. */
 int daxm_extent_get_sequence(struct daxm_extent *extent);
 int daxm_extent_get_refcount(struct daxm_extent *extent);
 int daxm_extent_get_state(struct daxm_extent *extent);

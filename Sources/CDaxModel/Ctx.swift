@@ -57,6 +57,8 @@ private let versionString: StaticString = "0.1.0"
     ThreadError.get() ?? UnsafeRawPointer(emptyString.utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
+@implementation @c public func daxm_clear_last_error() { ThreadError.clear() }
+
 @implementation @c public func daxm_get_version() -> UnsafePointer<CChar>? {
     UnsafeRawPointer(versionString.utf8Start).assumingMemoryBound(to: CChar.self)
 }

@@ -72,6 +72,24 @@ func copy(_ tag: DaxTag, to out: UnsafeMutablePointer<UInt8>) {
     with(extent, Extent.self, fallback: { _ in nil }) { _, e in e.region?.extent(after: e)?.pointer }
 }
 
+@implementation @c public func daxm_extent_get_by_id(_ region: OpaquePointer?, _ id: Int32) -> OpaquePointer? {
+    with(region, Region.self, fallback: { _ in nil }) { _, r throws(DaxErrorBox) in
+        guard r.kind == .sparse else { throw DaxErrorBox(.notSupported, "\(r.name) is not sparse: it has no extents") }
+        guard let e = r.extent(id: Int(id)) else { throw DaxErrorBox(.noEntry, "\(r.name) has no extent\(id)") }
+        return e.pointer
+    }
+}
+
+@implementation @c public func daxm_extent_get_by_offset(_ region: OpaquePointer?, _ offset: UInt64) -> OpaquePointer? {
+    with(region, Region.self, fallback: { _ in nil }) { _, r throws(DaxErrorBox) in
+        guard r.kind == .sparse else { throw DaxErrorBox(.notSupported, "\(r.name) is not sparse: it has no extents") }
+        guard let e = r.extent(atOffset: offset) else {
+            throw DaxErrorBox(.noEntry, "\(r.name) has no extent at offset 0x\(String(offset, radix: 16))")
+        }
+        return e.pointer
+    }
+}
+
 @implementation @c public func daxm_extent_ref(_ extent: OpaquePointer?) -> OpaquePointer? { refForC(extent, Extent.self) }
 
 @implementation @c public func daxm_extent_unref(_ extent: OpaquePointer?) { unrefForC(extent, Extent.self) }

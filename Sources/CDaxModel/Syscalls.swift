@@ -72,6 +72,12 @@ enum ThreadError {
         bytes[n] = 0
     }
 
+    /// Empties this thread's message (if it has a buffer at all).
+    static func clear() {
+        guard let raw = pthread_getspecific(key) else { return }
+        raw.assumingMemoryBound(to: CChar.self)[0] = 0
+    }
+
     static func get() -> UnsafePointer<CChar>? {
         guard let raw = pthread_getspecific(key) else { return nil }
         return UnsafePointer(raw.assumingMemoryBound(to: CChar.self))

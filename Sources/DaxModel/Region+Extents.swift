@@ -21,6 +21,13 @@ extension Region {
     /// The accepted or releasing extent `extentK`. O(1).
     public func extent(id: Int) -> Extent? { sparse.extent(id: id) }
 
+    /// The accepted or releasing extent holding the byte at region offset
+    /// `offset`, if any. O(log n).
+    public func extent(atOffset offset: UInt64) -> Extent? {
+        guard offset < size, let at = Span(start: start &+ offset, length: 1) else { return nil }
+        return sparse.touching(at).first
+    }
+
     /// Offers extents; with `more` the group stays open (the CXL More flag),
     /// otherwise it closes and is answered. `shareable` marks the group as
     /// carrying sequence numbers that must run 0..n-1 per tag.

@@ -134,6 +134,19 @@ void test_last_error(void)
 	CHECK(daxm_attr_read(le_ctx, "region0/size", buf, sizeof(buf)) > 0);
 	CHECK_STR(daxm_last_error(), copy);
 
+	/* Cleared by hand (errno's rule), so a caller can tell whether a call
+	 * left a message: a lookup that finds nothing does, a success not. */
+	daxm_clear_last_error();
+	CHECK_STR(daxm_last_error(), "");
+	CHECK(daxm_dev_get_by_name(le_ctx, "dax0.1") != NULL);
+	CHECK_STR(daxm_last_error(), "");
+	CHECK_PTR(daxm_extent_get_by_id(r, 0), NULL);
+	CHECK(strstr(daxm_last_error(), "not sparse") != NULL);
+	CHECK_ERR(daxm_dev_set_size(d1, 3 * MiB), EINVAL);
+	CHECK(strstr(daxm_last_error(), "dax0.1") != NULL);
+	daxm_clear_last_error();
+	CHECK_STR(daxm_last_error(), "");
+
 	/* A very long bad path still gives a bounded, readable message. */
 	{
 		static char longpath[10000];

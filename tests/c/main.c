@@ -315,6 +315,7 @@ static const struct area {
 	{ "sparse_null", test_sparse_null },
 	{ "sparse", test_sparse },
 	{ "sparse_revoke", test_sparse_revoke },
+	{ "extent_lookup", test_extent_lookup },
 	{ "threads", test_threads },
 	{ "state_roundtrip", test_state_roundtrip },
 	{ "state_damaged", test_state_damaged },

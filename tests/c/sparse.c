@@ -545,3 +545,58 @@ void test_sparse_revoke(void)
 	CHECK_OK(daxm_view_unmap(view));
 	daxm_unref(ctx);
 }
+
+/* ---- lookups ---------------------------------------------------------- */
+
+/* daxm_extent_get_by_id / _by_offset: accepted and releasing extents by
+ * their id and by any byte they hold; NULL (with a message) for holes,
+ * released extents, past the end, other region kinds; a released
+ * extent's getters keep answering. */
+void test_extent_lookup(void)
+{
+	struct daxm_ctx *ctx = new_ctx();
+	struct daxm_region *r, *dyn;
+
+	parse_tags();
+	r = sparse_region(ctx, 0, S0, DAXM_REGION_IDLE, 0);
+	dyn = add_region(ctx, 1, DAXM_REGION_DYNAMIC, S0 + 4 * GiB, GiB, DAXM_REGION_IDLE, DAXM_PROFILE_6_12);
+	{
+		const struct daxm_extent_spec g[] = {
+			ext(64 * MiB, 32 * MiB, tag_a, 0),
+			ext(0, 2 * MiB, NULL, 0),
+		};
+		CHECK_OK(daxm_region_add_extents(r, g, 2, 0));
+	}
+	struct daxm_extent *a = daxm_extent_get_by_id(r, 0), *u = daxm_extent_get_by_id(r, 1);
+	CHECK_U64(daxm_extent_get_offset(a), 64 * MiB);
+	CHECK_U64(daxm_extent_get_offset(u), 0);
+	CHECK_PTR(daxm_extent_get_by_offset(r, 64 * MiB), a);
+	CHECK_PTR(daxm_extent_get_by_offset(r, 96 * MiB - 1), a);
+	CHECK_PTR(daxm_extent_get_by_offset(r, 2 * MiB - 1), u);
+	daxm_clear_last_error();
+	CHECK_PTR(daxm_extent_get_by_offset(r, 96 * MiB), NULL);
+	CHECK(strstr(daxm_last_error(), "no extent at offset 0x6000000") != NULL);
+	CHECK_PTR(daxm_extent_get_by_offset(r, GiB), NULL);
+	CHECK_PTR(daxm_extent_get_by_offset(r, UINT64_MAX), NULL);
+	CHECK_PTR(daxm_extent_get_by_id(r, 2), NULL);
+	CHECK_PTR(daxm_extent_get_by_id(r, -1), NULL);
+	CHECK_PTR(daxm_extent_get_by_id(dyn, 0), NULL);
+	CHECK_PTR(daxm_extent_get_by_offset(dyn, 0), NULL);
+	CHECK_PTR(daxm_extent_get_by_id(NULL, 0), NULL);
+
+	/* Pinned: releasing, still found; released: gone, getters answer. */
+	daxm_extent_ref(a);
+	CHECK_OK(daxm_extent_get(a));
+	CHECK_OK(daxm_region_release_extents(r, 64 * MiB, 2 * MiB, tag_a, 0));
+	CHECK_PTR(daxm_extent_get_by_id(r, 0), a);
+	CHECK_INT(daxm_extent_get_state(a), DAXM_EXTENT_RELEASING);
+	CHECK_OK(daxm_extent_put(a));
+	CHECK_PTR(daxm_extent_get_by_id(r, 0), NULL);
+	CHECK_PTR(daxm_extent_get_by_offset(r, 64 * MiB), NULL);
+	CHECK_INT(daxm_extent_get_state(a), DAXM_EXTENT_RELEASED);
+	CHECK_INT(daxm_extent_get_refcount(a), 0);
+	CHECK_U64(daxm_extent_get_length(a), 32 * MiB);
+	CHECK_INT(daxm_extent_get_id(a), 0);
+	daxm_extent_unref(a);
+	daxm_unref(ctx);
+}
