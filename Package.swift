@@ -7,6 +7,12 @@ import PackageDescription
 let package = Package(
     name: "daxmodel",
     products: [
+        // The model for Swift programs: `import DaxModel`. No unsafe flags,
+        // so other packages can depend on it by URL and version.
+        .library(name: "DaxModel", targets: ["DaxModel"]),
+        // The C libraries, for development: the build C users install is
+        // CMake's (it exports only the daxm_* ABI; these export every
+        // Swift symbol too, and their linker flags need unsafeFlags).
         .library(name: "daxmodel", type: .dynamic, targets: ["CDaxModel"]),
         .library(name: "daxmodel-static", type: .static, targets: ["CDaxModel"]),
     ],

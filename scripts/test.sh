@@ -14,6 +14,8 @@
 #      and the static library, and run;
 #   7. the same program built by a CMake project with find_package(DaxModel),
 #      against DaxModel::daxmodel and DaxModel::daxmodel_static, and run;
+#   7b. a Swift package that depends on the DaxModel library product by URL
+#      and version (a tagged clone of HEAD), built and run;
 #   8. a build with -DDAXMODEL_STATIC_SWIFT_STDLIB=ON: ctest, no Swift
 #      runtime needed at run time;
 #   8b. the benchmark in quick mode (scripts/bench.sh --quick), so it keeps
@@ -199,6 +201,22 @@ cmake -S tests/install/cmake -B "$work/build-consumer" -G Ninja \
 cmake --build "$work/build-consumer"
 "$work/build-consumer/consumer-shared"
 "$work/build-consumer/consumer-static"
+end
+
+# ---- 7b. a Swift package depending on DaxModel ----------------------------------------------
+# A tagged clone of HEAD (committed work only) stands in for the published
+# repository; the consumer names it by URL and version, as any package would.
+begin "Swift package depending on the DaxModel product (by URL and version)"
+git clone -q "$root" "$work/daxmodel"
+git -C "$work/daxmodel" -c user.name=test -c user.email=test@localhost tag -f -a 0.1.0 -m "test tag"
+cp -R tests/install/swift "$work/swift-consumer"
+sed "s|@DAXMODEL_URL@|file://$work/daxmodel|" tests/install/swift/Package.swift.in >"$work/swift-consumer/Package.swift"
+rm "$work/swift-consumer/Package.swift.in"
+(cd "$work/swift-consumer" && swift build -c release >&2)
+out=$("$work/swift-consumer/.build/release/consumer")
+echo "$out"
+[ "$out" = "$(printf 'region0 available 896 MiB\ndax0.2 0x110000000\nconsistent')" ] ||
+	daxm_die "the Swift consumer printed something else"
 end
 
 # ---- 8. self-contained library ---------------------------------------------------------------
