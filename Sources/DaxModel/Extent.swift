@@ -31,24 +31,26 @@ public enum ExtentState: Int32, Sendable {
 /// of device ranges lying in the extent; device ranges and `free` holes
 /// tile `span`; a releasing extent has `refcount > 0`.
 ///
-/// Memory: one 96-byte allocation per extent (issue 9). The tag and the
-/// region are reached through the tag pool (`pool`); ids, pins and range
-/// references are 32-bit (the state format and the C ABI bound them to
-/// Int32); the free space is a flag while the extent is wholly free or
-/// wholly used, and the holes and a release request live in a side object
-/// (`ExtentCold`) made only when needed.
+/// Memory: one 96-byte allocation per extent (issue 9). The tag is reached
+/// through the tag pool (`pool`); ids, pins and range references are
+/// 32-bit (the state format and the C ABI bound them to Int32); the free
+/// space is a flag while the extent is wholly free or wholly used; the
+/// holes of a fragmented extent and a pending release request live in the
+/// region's `ExtentSideTable`, under the model's lock like the rest.
 public final class Extent: @unchecked Sendable {
     /// Absolute physical range.
     public let span: Span
     /// Acceptance order within the region; first fit follows it.
     public let order: UInt64
+    /// The region this extent was accepted in. Immutable, so the anchor
+    /// can be read without the model's lock. Strong: a released extent
+    /// leaves its region's lists, and the teardown empties them.
+    private let home: Region
     /// The tag pool this extent files in (or filed in, once released):
-    /// holds the tag and the region.
+    /// holds the tag. Changes on re-tagging, under the model's lock.
     var pool: PoolCore
     /// References taken by embedders on the handle (`daxm_extent_ref`).
     public let externalRefs = Atomic<Int>(0)
-    /// The holes of a fragmented extent and the release request, when any.
-    private var cold: ExtentCold?
     private let storedId: Int32
     /// Shared-extent sequence number (orders a tag group).
     public let sequence: UInt32
@@ -70,7 +72,7 @@ public final class Extent: @unchecked Sendable {
         case none
         /// One hole, the whole span.
         case whole
-        /// Holes in `cold.holes`.
+        /// Holes in the region's side table.
         case partial
     }
 
@@ -82,7 +84,8 @@ public final class Extent: @unchecked Sendable {
         self.sequence = sequence
         self.sequenced = sequenced
         self.order = order
-        self.pool = region.sparse.pools[tag]?.core ?? PoolCore(tag: tag, region: region)
+        self.home = region
+        self.pool = region.sparse.pools[tag]?.core ?? PoolCore(tag: tag)
     }
 
     /// K of `extentK`: the lowest id free in the region when accepted.
@@ -92,7 +95,7 @@ public final class Extent: @unchecked Sendable {
         get { pool.tag }
         set {
             // Re-tagging: the caller files the extent in the new tag's pool.
-            if newValue != pool.tag { pool = PoolCore(tag: newValue, region: pool.region) }
+            if newValue != pool.tag { pool = PoolCore(tag: newValue) }
         }
     }
 
@@ -108,32 +111,27 @@ public final class Extent: @unchecked Sendable {
         set { storedRangeRefs = Int32(clamping: newValue) }
     }
 
-    /// The release request a releasing extent answers when it completes.
+    /// The release request a releasing extent answers when it completes
+    /// (0 for none, and once the extent is released).
     public internal(set) var releaseRequest: UInt64 {
-        get { cold?.releaseRequest ?? 0 }
-        set {
-            if let cold {
-                cold.releaseRequest = newValue
-            } else if newValue != 0 {
-                let c = ExtentCold()
-                c.releaseRequest = newValue
-                cold = c
-            }
-        }
+        get { home.extentSide.releaseRequests[ObjectIdentifier(self)] ?? 0 }
+        set { home.extentSide.releaseRequests[ObjectIdentifier(self)] = newValue == 0 ? nil : newValue }
     }
 
-    /// Strong: a released extent leaves its region's lists, and the
-    /// teardown clears the link.
+    /// The region; nil once the model was torn down.
     public internal(set) var region: Region? {
-        get { detached ? nil : pool.region }
-        set {
-            if let newValue, newValue !== pool.region { pool = PoolCore(tag: pool.tag, region: newValue) }
-            detached = newValue == nil
-        }
+        get { detached ? nil : home }
+        set { detached = newValue == nil }
     }
 
     /// The bus's anchor (see `ModelAnchor`), held through the region.
-    public var anchor: ModelAnchor { pool.region.anchor }
+    public var anchor: ModelAnchor { home.anchor }
+
+    /// Drops what the side table holds for this extent (it was released).
+    func forgetSideEntries() {
+        home.extentSide.releaseRequests[ObjectIdentifier(self)] = nil
+        home.extentSide.holes[ObjectIdentifier(self)] = nil
+    }
 
     public var refcount: Int { rangeRefs + pins }
     public var start: UInt64 { span.start }
@@ -149,7 +147,9 @@ public final class Extent: @unchecked Sendable {
         switch freeKind {
         case .none: ExtentFree(total: 0, lowest: nil, partial: nil)
         case .whole: ExtentFree(total: span.length, lowest: span, partial: nil)
-        case .partial: ExtentFree(total: cold?.holes.total ?? 0, lowest: cold?.holes.lowest, partial: cold?.holes)
+        case .partial:
+            home.extentSide.holes[ObjectIdentifier(self)].map { ExtentFree(total: $0.total, lowest: $0.lowest, partial: $0) }
+                ?? ExtentFree(total: 0, lowest: nil, partial: nil)
         }
     }
 
@@ -158,25 +158,22 @@ public final class Extent: @unchecked Sendable {
         switch freeKind {
         case .none: FreeSpace()
         case .whole: FreeSpace(span)
-        case .partial: cold?.holes ?? FreeSpace()
+        case .partial: home.extentSide.holes[ObjectIdentifier(self)] ?? FreeSpace()
         }
     }
 
     /// Stores `holes` back in the cheapest form.
     private func setHoles(_ holes: FreeSpace) {
+        let key = ObjectIdentifier(self)
         if holes.holes.isEmpty {
+            if freeKind == .partial { home.extentSide.holes[key] = nil }
             freeKind = .none
-            cold?.holes = FreeSpace()
         } else if holes.holes.count == 1, holes.holes[0] == span {
+            if freeKind == .partial { home.extentSide.holes[key] = nil }
             freeKind = .whole
-            cold?.holes = FreeSpace()
         } else {
             freeKind = .partial
-            if let cold { cold.holes = holes } else {
-                let c = ExtentCold()
-                c.holes = holes
-                cold = c
-            }
+            home.extentSide.holes[key] = holes
         }
     }
 
@@ -187,10 +184,11 @@ public final class Extent: @unchecked Sendable {
             freeKind = .none
             return true
         }
-        if freeKind == .partial, let cold {
+        if freeKind == .partial {
             // In place: the holes array stays uniquely referenced.
-            guard cold.holes.take(part) else { return false }
-            if cold.holes.holes.isEmpty { setHoles(FreeSpace()) }
+            let key = ObjectIdentifier(self)
+            guard home.extentSide.holes[key]?.take(part) == true else { return false }
+            if home.extentSide.holes[key]?.holes.isEmpty != false { setHoles(FreeSpace()) }
             return true
         }
         var h = holes
@@ -207,9 +205,10 @@ public final class Extent: @unchecked Sendable {
             freeKind = .whole
             return true
         }
-        if freeKind == .partial, let cold {
-            guard cold.holes.give(part) else { return false }
-            if cold.holes.holes.count == 1, cold.holes.holes[0] == span { setHoles(cold.holes) }
+        if freeKind == .partial {
+            let key = ObjectIdentifier(self)
+            guard home.extentSide.holes[key]?.give(part) == true else { return false }
+            if let h = home.extentSide.holes[key], h.holes.count == 1, h.holes[0] == span { setHoles(h) }
             return true
         }
         var h = holes
@@ -219,11 +218,18 @@ public final class Extent: @unchecked Sendable {
     }
 }
 
-/// The rarely needed part of an extent: made when it is first fragmented
-/// or given a release request, then kept.
-final class ExtentCold: @unchecked Sendable {
-    var holes = FreeSpace()
-    var releaseRequest: UInt64 = 0
+/// What few extents need, kept by the region instead of in every extent:
+/// the holes of fragmented extents and pending release requests. Entries
+/// exist only for extents the region lists (removed when one is released,
+/// all dropped at teardown), so an identifier is never reused while filed.
+final class ExtentSideTable: @unchecked Sendable {
+    var holes: [ObjectIdentifier: FreeSpace] = [:]
+    var releaseRequests: [ObjectIdentifier: UInt64] = [:]
+
+    func removeAll() {
+        holes = [:]
+        releaseRequests = [:]
+    }
 }
 
 /// A read-only view of an extent's free space.

@@ -84,6 +84,7 @@ extension Region {
         // Pools and their members point at each other: break the cycles.
         for pool in sparse.pools.values { pool.core?.removeAll() }
         sparse = SparseState()
+        extentSide.removeAll()
         removeAllDevices()
         seed = nil
         youngest = nil

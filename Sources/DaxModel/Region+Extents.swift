@@ -195,6 +195,7 @@ extension Region {
         if sparse.pools[extent.tag]?.isEmpty == true { sparse.pools[extent.tag] = nil }
         sparse.unfile(extent)
         sparse.ids.release(extent.id)
+        extent.forgetSideEntries()
         model?.countTag(extent.tag, -1)
         extent.state = .released
         if sanitizeOnRelease {

@@ -4,7 +4,7 @@
 /// fit is `firstOpen`; `free` their free bytes.
 ///
 /// A value type over one `PoolCore` object, which the member extents also
-/// point to (it holds the tag and the region for them). A pool of up to 64
+/// point to (it holds the tag for them). A pool of up to 64
 /// members (every tag group of the default group limit) keeps them in one
 /// array with a bit mask of the open ones; a larger one (the untagged
 /// pool, typically) in two sorted lists.
@@ -60,9 +60,6 @@ enum ByStart: SortedListLayout {
 /// The shared part of a tag pool (see `TagPool`).
 final class PoolCore: @unchecked Sendable {
     let tag: DaxTag
-    /// Strong: the region's pools let go of their cores at teardown, which
-    /// also empties them (no cycle is left).
-    let region: Region
     private(set) var free: UInt64 = 0
     /// Members in acceptance order while there are at most `smallLimit`.
     private var small: [Extent] = []
@@ -78,9 +75,8 @@ final class PoolCore: @unchecked Sendable {
         var open = SortedBlocks<ByOrder>()
     }
 
-    init(tag: DaxTag, region: Region) {
+    init(tag: DaxTag) {
         self.tag = tag
-        self.region = region
     }
 
     var isEmpty: Bool { big.map { $0.members.isEmpty } ?? small.isEmpty }
