@@ -12,7 +12,7 @@ public final class Device: @unchecked Sendable {
     /// The region this device was made in. Strong (no weak-load cost per
     /// call): a deleted device leaves its region's table, and the teardown
     /// empties the region, so no cycle outlives the model.
-    private let home: Region
+    @usableFromInline let home: Region
     /// References taken by embedders (the C ABI's `daxm_dev_ref`).
     public let externalRefs = Atomic<Int>(0)
     /// Ordered by page offset; appended and trimmed at the end only.
@@ -41,11 +41,11 @@ public final class Device: @unchecked Sendable {
     /// Set by delete, or when the model is torn down.
     public internal(set) var isDeleted = false
     /// The teardown cleared the region link (`region` is then nil).
-    private var detached = false
+    @usableFromInline var detached = false
     /// Device ids are at most Int32.max (validated on claim and load;
     /// allocated ones stay below the device count).
-    private let storedId: Int32
-    private var storedViews: Int32 = 0
+    @usableFromInline let storedId: Int32
+    @usableFromInline var storedViews: Int32 = 0
 
     init(id: Int, region: Region) {
         self.storedId = Int32(clamping: id)
@@ -59,19 +59,19 @@ public final class Device: @unchecked Sendable {
 
     deinit { nameCString.deallocate() }
 
-    public var id: Int { Int(storedId) }
+    @inlinable public var id: Int { Int(storedId) }
 
     /// "daxR.N".
     public var name: String { String(cString: nameCString) }
 
     /// The region; nil once the model was torn down.
     public internal(set) var region: Region? {
-        get { detached ? nil : home }
+        @inlinable get { detached ? nil : home }
         set { detached = newValue == nil }
     }
 
     /// The bus's anchor (see `ModelAnchor`), held through the region.
-    public var anchor: ModelAnchor { home.anchor }
+    @inlinable public var anchor: ModelAnchor { home.anchor }
     public var targetNode: Int { home.targetNode }
     public var numaNode: Int { home.numaNode }
 
@@ -79,7 +79,7 @@ public final class Device: @unchecked Sendable {
     /// is held like a bound one. (32-bit: each is a process mapping, and a
     /// process has at most vm.max_map_count of them.)
     public var views: Int {
-        get { Int(storedViews) }
+        @inlinable get { Int(storedViews) }
         set { storedViews = Int32(clamping: newValue) }
     }
 

@@ -21,18 +21,18 @@ public final class DeviceRange: @unchecked Sendable {
     /// The device this range was made for. Strong: a range leaves its
     /// device's list when trimmed, and the teardown empties the lists, so
     /// no cycle outlives the model.
-    private let home: Device
+    @usableFromInline let home: Device
     /// References taken by embedders (the C ABI's `daxm_mapping_ref`).
     public let externalRefs = Atomic<Int>(0)
     /// Mapping ids are 32-bit, as the kernel's are (`ida` ints).
-    private var storedIndex: Int32
+    @usableFromInline var storedIndex: Int32
     /// The embedder handed this object's address out: once deleted (or
     /// released) it is kept until the model is torn down.
     public var handedOut = false
     /// Set when the range is trimmed away or its device deleted.
     public internal(set) var isDeleted = false
     /// The teardown cleared the device link (`device` is then nil).
-    private var detached = false
+    @usableFromInline var detached = false
 
     init(span: Span, pageOffset: UInt64, index: Int, device: Device, extent: Extent?) {
         self.span = span
@@ -44,18 +44,18 @@ public final class DeviceRange: @unchecked Sendable {
 
     /// K of `mappingK`.
     public internal(set) var index: Int {
-        get { Int(storedIndex) }
+        @inlinable get { Int(storedIndex) }
         set { storedIndex = Int32(clamping: newValue) }
     }
 
     /// The device; nil once the model was torn down.
     public internal(set) var device: Device? {
-        get { detached ? nil : home }
+        @inlinable get { detached ? nil : home }
         set { detached = newValue == nil }
     }
 
     /// The bus's anchor (see `ModelAnchor`), held through the device.
-    public var anchor: ModelAnchor { home.anchor }
+    @inlinable public var anchor: ModelAnchor { home.anchor }
 
     public var start: UInt64 { span.start }
     /// Inclusive end, as `mappingK/end` prints it.

@@ -45,17 +45,17 @@ public final class Extent: @unchecked Sendable {
     /// The region this extent was accepted in. Immutable, so the anchor
     /// can be read without the model's lock. Strong: a released extent
     /// leaves its region's lists, and the teardown empties them.
-    private let home: Region
+    @usableFromInline let home: Region
     /// The tag pool this extent files in (or filed in, once released):
     /// holds the tag. Changes on re-tagging, under the model's lock.
     var pool: PoolCore
     /// References taken by embedders on the handle (`daxm_extent_ref`).
     public let externalRefs = Atomic<Int>(0)
-    private let storedId: Int32
+    @usableFromInline let storedId: Int32
     /// Shared-extent sequence number (orders a tag group).
     public let sequence: UInt32
-    private var storedRangeRefs: Int32 = 0
-    private var storedPins: Int32 = 0
+    @usableFromInline var storedRangeRefs: Int32 = 0
+    @usableFromInline var storedPins: Int32 = 0
     public internal(set) var state: ExtentState = .accepted
     /// The group was shareable: `sequence` orders the tag group. Otherwise
     /// the field is reserved and acceptance order lays the group out.
@@ -65,7 +65,7 @@ public final class Extent: @unchecked Sendable {
     public var handedOut = false
     private var freeKind = FreeKind.whole
     /// The teardown cleared the region link (`region` is then nil).
-    private var detached = false
+    @usableFromInline var detached = false
 
     private enum FreeKind: UInt8 {
         /// No hole: device ranges cover the extent.
@@ -89,7 +89,7 @@ public final class Extent: @unchecked Sendable {
     }
 
     /// K of `extentK`: the lowest id free in the region when accepted.
-    public var id: Int { Int(storedId) }
+    @inlinable public var id: Int { Int(storedId) }
 
     public internal(set) var tag: DaxTag {
         get { pool.tag }
@@ -101,13 +101,13 @@ public final class Extent: @unchecked Sendable {
 
     /// Caller pins (`daxm_extent_get`); at most Int32.max.
     public internal(set) var pins: Int {
-        get { Int(storedPins) }
+        @inlinable get { Int(storedPins) }
         set { storedPins = Int32(clamping: newValue) }
     }
 
     /// Device ranges inside this extent, one reference each.
     public internal(set) var rangeRefs: Int {
-        get { Int(storedRangeRefs) }
+        @inlinable get { Int(storedRangeRefs) }
         set { storedRangeRefs = Int32(clamping: newValue) }
     }
 
@@ -120,12 +120,12 @@ public final class Extent: @unchecked Sendable {
 
     /// The region; nil once the model was torn down.
     public internal(set) var region: Region? {
-        get { detached ? nil : home }
+        @inlinable get { detached ? nil : home }
         set { detached = newValue == nil }
     }
 
     /// The bus's anchor (see `ModelAnchor`), held through the region.
-    public var anchor: ModelAnchor { home.anchor }
+    @inlinable public var anchor: ModelAnchor { home.anchor }
 
     /// Drops what the side table holds for this extent (it was released).
     func forgetSideEntries() {
@@ -133,7 +133,7 @@ public final class Extent: @unchecked Sendable {
         home.extentSide.holes[ObjectIdentifier(self)] = nil
     }
 
-    public var refcount: Int { rangeRefs + pins }
+    @inlinable public var refcount: Int { rangeRefs + pins }
     public var start: UInt64 { span.start }
     public var length: UInt64 { span.length }
     /// Region-relative offset (`extentK/offset`).
