@@ -153,12 +153,12 @@ extension Region {
                 available += extent.free.total
                 poolFree[extent.tag, default: 0] += extent.free.total
             }
-            guard let pool = sparse.pools[extent.tag], pool.members.find(extent.order, where: { $0 === extent }) != nil else {
+            guard let pool = sparse.pools[extent.tag], pool.contains(extent), extent.pool === pool.core else {
                 problems.append("\(label): missing from the pool of tag \(extent.tag)")
                 continue
             }
             let shouldBeOpen = extent.state == .accepted && extent.free.total > 0
-            if (pool.open.find(extent.order, where: { $0 === extent }) != nil) != shouldBeOpen {
+            if pool.isOpen(extent) != shouldBeOpen {
                 problems.append("\(label): open-list membership is wrong (free \(extent.free.total), \(extent.state.name))")
             }
         }

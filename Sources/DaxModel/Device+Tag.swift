@@ -36,7 +36,7 @@ extension Device {
     /// Promise: the device then holds the tag's whole group (one extent
     /// for "untagged"), one range per extent.
     public func claimTag(_ claimed: DaxTag) throws(DaxError) {
-        let members = region?.sparse.pools[claimed]?.members.values ?? []
+        let members = region?.sparse.pools[claimed]?.members ?? []
         let whole = members.reduce(UInt64(0)) { $0 &+ $1.length }
         try keepingPromises("claim tag \(claimed)", { () throws(DaxError) in try claimTagUnchecked(claimed) }) { _, a in
             guard a.tag == claimed, !a.spans.isEmpty else { return "tag not claimed, or no range" }
@@ -55,7 +55,7 @@ extension Device {
         guard size == 0, !isBound, views == 0 else {
             throw DaxError(.busy, "\(name): only an unbound device of size 0 can claim a tag")
         }
-        let members = region.sparse.pools[claimed]?.members.values ?? []
+        let members = region.sparse.pools[claimed]?.members ?? []
         guard !members.isEmpty else {
             throw DaxError(.noEntry, "\(region.name): no extent has tag \(claimed)")
         }

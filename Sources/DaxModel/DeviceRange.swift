@@ -15,32 +15,47 @@ public final class DeviceRange: @unchecked Sendable {
     public internal(set) var span: Span
     /// File offset of this range inside the device, in pages.
     public internal(set) var pageOffset: UInt64
-    /// K of `mappingK`.
-    public internal(set) var index: Int
     /// The extent this range lies in (sparse regions); the range holds one
     /// reference on it.
     public let extent: Extent?
-    /// Strong: a range leaves its device's list when trimmed, and the
-    /// teardown clears the link, so no cycle outlives the model.
-    public internal(set) var device: Device?
-    /// The bus's anchor (see `ModelAnchor`).
-    public let anchor: ModelAnchor
+    /// The device this range was made for. Strong: a range leaves its
+    /// device's list when trimmed, and the teardown empties the lists, so
+    /// no cycle outlives the model.
+    @usableFromInline let home: Device
+    /// References taken by embedders (the C ABI's `daxm_mapping_ref`).
+    public let externalRefs = Atomic<Int>(0)
+    /// Mapping ids are 32-bit, as the kernel's are (`ida` ints).
+    @usableFromInline var storedIndex: Int32
     /// The embedder handed this object's address out: once deleted (or
     /// released) it is kept until the model is torn down.
     public var handedOut = false
     /// Set when the range is trimmed away or its device deleted.
     public internal(set) var isDeleted = false
-    /// References taken by embedders (the C ABI's `daxm_mapping_ref`).
-    public let externalRefs = Atomic<Int>(0)
+    /// The teardown cleared the device link (`device` is then nil).
+    @usableFromInline var detached = false
 
     init(span: Span, pageOffset: UInt64, index: Int, device: Device, extent: Extent?) {
         self.span = span
         self.extent = extent
         self.pageOffset = pageOffset
-        self.index = index
-        self.device = device
-        self.anchor = device.anchor
+        self.storedIndex = Int32(clamping: index)
+        self.home = device
     }
+
+    /// K of `mappingK`.
+    public internal(set) var index: Int {
+        @inlinable get { Int(storedIndex) }
+        set { storedIndex = Int32(clamping: newValue) }
+    }
+
+    /// The device; nil once the model was torn down.
+    public internal(set) var device: Device? {
+        @inlinable get { detached ? nil : home }
+        set { detached = newValue == nil }
+    }
+
+    /// The bus's anchor (see `ModelAnchor`), held through the device.
+    @inlinable public var anchor: ModelAnchor { home.anchor }
 
     public var start: UInt64 { span.start }
     /// Inclusive end, as `mappingK/end` prints it.

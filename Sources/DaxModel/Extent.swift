@@ -30,52 +30,110 @@ public enum ExtentState: Int32, Sendable {
 /// Invariants: `refcount == rangeRefs + pins`; `rangeRefs` equals the number
 /// of device ranges lying in the extent; device ranges and `free` holes
 /// tile `span`; a releasing extent has `refcount > 0`.
+///
+/// Memory: one 96-byte allocation per extent (issue 9). The tag is reached
+/// through the tag pool (`pool`); ids, pins and range references are
+/// 32-bit (the state format and the C ABI bound them to Int32); the free
+/// space is a flag while the extent is wholly free or wholly used; the
+/// holes of a fragmented extent and a pending release request live in the
+/// region's `ExtentSideTable`, under the model's lock like the rest.
 public final class Extent: @unchecked Sendable {
-    /// K of `extentK`: the lowest id free in the region when accepted.
-    public let id: Int
     /// Absolute physical range.
     public let span: Span
-    public internal(set) var tag: DaxTag
+    /// Acceptance order within the region; first fit follows it.
+    public let order: UInt64
+    /// The region this extent was accepted in. Immutable, so the anchor
+    /// can be read without the model's lock. Strong: a released extent
+    /// leaves its region's lists, and the teardown empties them.
+    @usableFromInline let home: Region
+    /// The tag pool this extent files in (or filed in, once released):
+    /// holds the tag. Changes on re-tagging, under the model's lock.
+    var pool: PoolCore
+    /// References taken by embedders on the handle (`daxm_extent_ref`).
+    public let externalRefs = Atomic<Int>(0)
+    @usableFromInline let storedId: Int32
     /// Shared-extent sequence number (orders a tag group).
     public let sequence: UInt32
+    @usableFromInline var storedRangeRefs: Int32 = 0
+    @usableFromInline var storedPins: Int32 = 0
+    public internal(set) var state: ExtentState = .accepted
     /// The group was shareable: `sequence` orders the tag group. Otherwise
     /// the field is reserved and acceptance order lays the group out.
     public let sequenced: Bool
-    /// Acceptance order within the region; first fit follows it.
-    public let order: UInt64
-    public internal(set) var state: ExtentState = .accepted
-    /// Caller pins (`daxm_extent_get`).
-    public internal(set) var pins = 0
-    /// The release request a releasing extent answers when it completes.
-    public internal(set) var releaseRequest: UInt64 = 0
-    /// Device ranges inside this extent, one reference each.
-    public internal(set) var rangeRefs = 0
-    /// Strong: a released extent leaves its region's lists, and the
-    /// teardown clears the link.
-    public internal(set) var region: Region?
-    /// The bus's anchor (see `ModelAnchor`).
-    public let anchor: ModelAnchor
     /// The embedder handed this object's address out: once deleted (or
     /// released) it is kept until the model is torn down.
     public var handedOut = false
-    /// References taken by embedders on the handle (`daxm_extent_ref`).
-    public let externalRefs = Atomic<Int>(0)
-    /// Free space inside the extent.
-    var free: FreeSpace
+    private var freeKind = FreeKind.whole
+    /// The teardown cleared the region link (`region` is then nil).
+    @usableFromInline var detached = false
+
+    private enum FreeKind: UInt8 {
+        /// No hole: device ranges cover the extent.
+        case none
+        /// One hole, the whole span.
+        case whole
+        /// Holes in the region's side table.
+        case partial
+    }
 
     init(id: Int, span: Span, tag: DaxTag, sequence: UInt32, sequenced: Bool, order: UInt64, region: Region) {
-        self.id = id
+        // Ids are at most Int32.max: the state format refuses larger ones
+        // and allocated ids stay below the extent count.
+        self.storedId = Int32(clamping: id)
         self.span = span
-        self.tag = tag
         self.sequence = sequence
         self.sequenced = sequenced
         self.order = order
-        self.region = region
-        self.anchor = region.anchor
-        self.free = FreeSpace(span)
+        self.home = region
+        self.pool = region.sparse.pools[tag]?.core ?? PoolCore(tag: tag)
     }
 
-    public var refcount: Int { rangeRefs + pins }
+    /// K of `extentK`: the lowest id free in the region when accepted.
+    @inlinable public var id: Int { Int(storedId) }
+
+    public internal(set) var tag: DaxTag {
+        get { pool.tag }
+        set {
+            // Re-tagging: the caller files the extent in the new tag's pool.
+            if newValue != pool.tag { pool = PoolCore(tag: newValue) }
+        }
+    }
+
+    /// Caller pins (`daxm_extent_get`); at most Int32.max.
+    public internal(set) var pins: Int {
+        @inlinable get { Int(storedPins) }
+        set { storedPins = Int32(clamping: newValue) }
+    }
+
+    /// Device ranges inside this extent, one reference each.
+    public internal(set) var rangeRefs: Int {
+        @inlinable get { Int(storedRangeRefs) }
+        set { storedRangeRefs = Int32(clamping: newValue) }
+    }
+
+    /// The release request a releasing extent answers when it completes
+    /// (0 for none, and once the extent is released).
+    public internal(set) var releaseRequest: UInt64 {
+        get { home.extentSide.releaseRequests[ObjectIdentifier(self)] ?? 0 }
+        set { home.extentSide.releaseRequests[ObjectIdentifier(self)] = newValue == 0 ? nil : newValue }
+    }
+
+    /// The region; nil once the model was torn down.
+    public internal(set) var region: Region? {
+        @inlinable get { detached ? nil : home }
+        set { detached = newValue == nil }
+    }
+
+    /// The bus's anchor (see `ModelAnchor`), held through the region.
+    @inlinable public var anchor: ModelAnchor { home.anchor }
+
+    /// Drops what the side table holds for this extent (it was released).
+    func forgetSideEntries() {
+        home.extentSide.releaseRequests[ObjectIdentifier(self)] = nil
+        home.extentSide.holes[ObjectIdentifier(self)] = nil
+    }
+
+    @inlinable public var refcount: Int { rangeRefs + pins }
     public var start: UInt64 { span.start }
     public var length: UInt64 { span.length }
     /// Region-relative offset (`extentK/offset`).
@@ -83,6 +141,110 @@ public final class Extent: @unchecked Sendable {
     /// Bytes not used by any device range.
     public var freeBytes: UInt64 { free.total }
     public var name: String { "extent\(id)" }
+
+    /// Free space inside the extent.
+    var free: ExtentFree {
+        switch freeKind {
+        case .none: ExtentFree(total: 0, lowest: nil, partial: nil)
+        case .whole: ExtentFree(total: span.length, lowest: span, partial: nil)
+        case .partial:
+            home.extentSide.holes[ObjectIdentifier(self)].map { ExtentFree(total: $0.total, lowest: $0.lowest, partial: $0) }
+                ?? ExtentFree(total: 0, lowest: nil, partial: nil)
+        }
+    }
+
+    /// The free space as holes, for an operation that changes it.
+    private var holes: FreeSpace {
+        switch freeKind {
+        case .none: FreeSpace()
+        case .whole: FreeSpace(span)
+        case .partial: home.extentSide.holes[ObjectIdentifier(self)] ?? FreeSpace()
+        }
+    }
+
+    /// Stores `holes` back in the cheapest form.
+    private func setHoles(_ holes: FreeSpace) {
+        let key = ObjectIdentifier(self)
+        if holes.holes.isEmpty {
+            if freeKind == .partial { home.extentSide.holes[key] = nil }
+            freeKind = .none
+        } else if holes.holes.count == 1, holes.holes[0] == span {
+            if freeKind == .partial { home.extentSide.holes[key] = nil }
+            freeKind = .whole
+        } else {
+            freeKind = .partial
+            home.extentSide.holes[key] = holes
+        }
+    }
+
+    /// Marks `span` busy (FreeSpace.take). Returns false, changing
+    /// nothing, unless all of it is free.
+    func takeFree(_ part: Span) -> Bool {
+        if freeKind == .whole, part == span {
+            freeKind = .none
+            return true
+        }
+        if freeKind == .partial {
+            // In place: the holes array stays uniquely referenced.
+            let key = ObjectIdentifier(self)
+            guard home.extentSide.holes[key]?.take(part) == true else { return false }
+            if home.extentSide.holes[key]?.holes.isEmpty != false { setHoles(FreeSpace()) }
+            return true
+        }
+        var h = holes
+        guard h.take(part) else { return false }
+        setHoles(h)
+        return true
+    }
+
+    /// Marks `span` free again (FreeSpace.give). Returns false, changing
+    /// nothing, if any of it is already free.
+    @discardableResult
+    func giveFree(_ part: Span) -> Bool {
+        if freeKind == .none, part == span {
+            freeKind = .whole
+            return true
+        }
+        if freeKind == .partial {
+            let key = ObjectIdentifier(self)
+            guard home.extentSide.holes[key]?.give(part) == true else { return false }
+            if let h = home.extentSide.holes[key], h.holes.count == 1, h.holes[0] == span { setHoles(h) }
+            return true
+        }
+        var h = holes
+        guard h.give(part) else { return false }
+        setHoles(h)
+        return true
+    }
+}
+
+/// What few extents need, kept by the region instead of in every extent:
+/// the holes of fragmented extents and pending release requests. Entries
+/// exist only for extents the region lists (removed when one is released,
+/// all dropped at teardown), so an identifier is never reused while filed.
+final class ExtentSideTable: @unchecked Sendable {
+    var holes: [ObjectIdentifier: FreeSpace] = [:]
+    var releaseRequests: [ObjectIdentifier: UInt64] = [:]
+
+    func removeAll() {
+        holes = [:]
+        releaseRequests = [:]
+    }
+}
+
+/// A read-only view of an extent's free space.
+struct ExtentFree {
+    /// Free bytes.
+    let total: UInt64
+    /// The lowest-address hole, the one allocation picks first.
+    let lowest: Span?
+    fileprivate let partial: FreeSpace?
+
+    /// The holes, ascending.
+    var holes: [Span] {
+        if let partial { return partial.holes }
+        return lowest.map { [$0] } ?? []
+    }
 }
 
 /// One extent as a device (or fabric manager) offers it: the fields of the

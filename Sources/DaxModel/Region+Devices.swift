@@ -85,7 +85,10 @@ extension Region {
             device.region = nil
         }
         for extent in sparse.byOrder.values { extent.region = nil }
+        // Pools and their members point at each other: break the cycles.
+        for pool in sparse.pools.values { pool.core?.removeAll() }
         sparse = SparseState()
+        extentSide.removeAll()
         removeAllDevices()
         seed = nil
         youngest = nil

@@ -166,7 +166,7 @@ extension Region {
     /// Takes `span` for a device range from `extent`'s free space.
     func take(_ span: Span, from extent: Extent) -> Bool {
         let before = extent.free.total
-        guard extent.free.take(span) else { return false }
+        guard extent.takeFree(span) else { return false }
         refile(extent, oldFree: before)
         return true
     }
@@ -174,13 +174,13 @@ extension Region {
     /// Gives `span` back to `extent` (a device range shrank or went).
     func give(_ span: Span, to extent: Extent) {
         let before = extent.free.total
-        extent.free.give(span)
+        extent.giveFree(span)
         refile(extent, oldFree: before)
     }
 
     private func refile(_ extent: Extent, oldFree: UInt64) {
         let counted = extent.state == .accepted
-        sparse.pools[extent.tag]?.refresh(extent, oldFree: oldFree, wasCounted: counted)
+        extent.pool.refresh(extent, oldFree: oldFree, wasCounted: counted)
         if counted { sparse.available = sparse.available &- oldFree &+ extent.free.total }
     }
 
@@ -236,6 +236,7 @@ extension Region {
         if sparse.pools[extent.tag]?.isEmpty == true { sparse.pools[extent.tag] = nil }
         sparse.unfile(extent)
         sparse.ids.release(extent.id)
+        extent.forgetSideEntries()
         model?.countTag(extent.tag, -1)
         extent.state = .released
         if sanitizeOnRelease {

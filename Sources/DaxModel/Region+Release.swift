@@ -29,7 +29,7 @@ extension Region {
         }
         if !tag.isUntagged, !targets.isEmpty {
             // The whole tag group goes, in acceptance order.
-            targets = sparse.pools[tag]?.members.values ?? targets
+            targets = sparse.pools[tag]?.members ?? targets
         } else {
             targets.sort { $0.order < $1.order }
         }
@@ -80,7 +80,7 @@ extension Region {
         sparse.available &-= extent.free.total
         let before = extent.free.total
         extent.state = .releasing
-        sparse.pools[extent.tag]?.refresh(extent, oldFree: before, wasCounted: true)
+        extent.pool.refresh(extent, oldFree: before, wasCounted: true)
     }
 
     /// Revoke mode: drops every device range inside `targets` and clears
@@ -100,10 +100,15 @@ extension Region {
     }
 
     /// Pins `extent` (`daxm_extent_get`).
-    /// - Throws: EBUSY (releasing), ENODEV (released).
+    /// - Throws: EBUSY (releasing), ENODEV (released), ERANGE (Int32.max
+    ///   pins already).
     public func pin(_ extent: Extent) throws(DaxError) {
         switch extent.state {
         case .accepted:
+            // Pins are 32-bit, as the state format and daxm_extent_get_refcount bound them.
+            guard extent.pins < Int(Int32.max) else {
+                throw DaxError(.outOfRange, "\(name)/\(extent.name): the pin count is at its limit")
+            }
             extent.pins += 1
         case .releasing: throw DaxError(.busy, "\(name)/\(extent.name): a release is pending; it cannot be pinned")
         case .released, .staged: throw DaxError(.noDevice, "\(name)/\(extent.name): extent was released")
@@ -129,7 +134,7 @@ extension Region {
     ///   new non-null tag already exists on the host), ENODEV (released).
     public func retag(_ extent: Extent, to newTag: DaxTag, wholeGroup: Bool) throws(DaxError) {
         guard extent.state != .released else { throw DaxError(.noDevice, "\(name)/\(extent.name): extent was released") }
-        let members = wholeGroup && !extent.tag.isUntagged ? (sparse.pools[extent.tag]?.members.values ?? [extent]) : [extent]
+        let members = wholeGroup && !extent.tag.isUntagged ? (sparse.pools[extent.tag]?.members ?? [extent]) : [extent]
         if let busy = members.first(where: { $0.refcount > 0 || $0.state != .accepted }) {
             throw DaxError(.busy, "\(name)/\(busy.name): extent is in use (refcount \(busy.refcount), \(busy.state.name)); tags change only on unreferenced extents")
         }

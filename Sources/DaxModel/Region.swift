@@ -49,6 +49,8 @@ public final class Region: @unchecked Sendable {
     /// a sparse region's space lives in its extents).
     var free: FreeSpace
     var sparse = SparseState()
+    /// Holes of fragmented extents and pending release requests.
+    let extentSide = ExtentSideTable()
     var ids = IdAllocator()
     private(set) var devicesById: [Int: Device] = [:]
     /// Device ids in ascending order, for iteration.

@@ -1,50 +1,227 @@
 /// The extents of one tag in one sparse region: the unit of tag-aware
 /// allocation. `members` in acceptance order (accepted and releasing);
-/// `open` the accepted ones with free space, in acceptance order, so first
-/// fit is `open.first`; `free` their free bytes.
+/// the open ones (accepted, with free space) in acceptance order, so first
+/// fit is `firstOpen`; `free` their free bytes.
+///
+/// A value type over one `PoolCore` object, which the member extents also
+/// point to (it holds the tag for them). A pool of up to 64
+/// members (every tag group of the default group limit) keeps them in one
+/// array with a bit mask of the open ones; a larger one (the untagged
+/// pool, typically) in two sorted lists.
 struct TagPool: @unchecked Sendable {
-    private(set) var members = SortedList<Extent>()
-    private(set) var open = SortedList<Extent>()
-    private(set) var free: UInt64 = 0
+    private(set) var core: PoolCore?
 
-    var isEmpty: Bool { members.isEmpty }
+    var isEmpty: Bool { core?.isEmpty ?? true }
+    var free: UInt64 { core?.free ?? 0 }
 
     /// The first accepted extent with free space, in acceptance order.
-    var firstOpen: Extent? { open.first?.value }
+    var firstOpen: Extent? { core?.firstOpen }
+
+    /// Members in acceptance order.
+    var members: [Extent] { core?.members ?? [] }
 
     mutating func add(_ extent: Extent) {
-        if !members.append(extent, key: extent.order) { members.insert(extent, key: extent.order) }
-        refresh(extent, oldFree: 0, wasCounted: false)
+        if let core {
+            if extent.pool !== core { extent.pool = core }
+        } else {
+            core = extent.pool
+        }
+        core?.add(extent)
     }
 
     mutating func remove(_ extent: Extent, wasCounted: Bool) {
-        members.remove(extent.order) { $0 === extent }
-        open.remove(extent.order) { $0 === extent }
-        if wasCounted { free &-= extent.free.total }
+        core?.remove(extent, wasCounted: wasCounted)
     }
 
     /// Re-files `extent` after its free space or state changed. `oldFree`
     /// is what `free` counted for it before; `wasCounted` whether it did.
     mutating func refresh(_ extent: Extent, oldFree: UInt64, wasCounted: Bool) {
+        core?.refresh(extent, oldFree: oldFree, wasCounted: wasCounted)
+    }
+
+    func contains(_ extent: Extent) -> Bool { core?.contains(extent) ?? false }
+    func isOpen(_ extent: Extent) -> Bool { core?.isOpen(extent) ?? false }
+}
+
+/// Extents keyed by acceptance order (the key is read from the extent).
+enum ByOrder: SortedListLayout {
+    static func key(of stored: Extent) -> UInt64 { stored.order }
+    static func value(of stored: Extent) -> Extent { stored }
+    static func store(_ value: Extent, key: UInt64) -> Extent { value }
+}
+
+/// Extents keyed by start address (the key is read from the extent).
+enum ByStart: SortedListLayout {
+    static func key(of stored: Extent) -> UInt64 { stored.span.start }
+    static func value(of stored: Extent) -> Extent { stored }
+    static func store(_ value: Extent, key: UInt64) -> Extent { value }
+}
+
+/// The shared part of a tag pool (see `TagPool`).
+final class PoolCore: @unchecked Sendable {
+    let tag: DaxTag
+    private(set) var free: UInt64 = 0
+    /// Members in acceptance order while there are at most `smallLimit`.
+    private var small: [Extent] = []
+    /// Bit i set: `small[i]` is open.
+    private var openMask: UInt64 = 0
+    /// Members and open extents once the pool outgrew `small`.
+    private var big: BigPool?
+
+    static let smallLimit = 64
+
+    final class BigPool {
+        var members = SortedBlocks<ByOrder>()
+        var open = SortedBlocks<ByOrder>()
+    }
+
+    init(tag: DaxTag) {
+        self.tag = tag
+    }
+
+    var isEmpty: Bool { big.map { $0.members.isEmpty } ?? small.isEmpty }
+
+    var firstOpen: Extent? {
+        if let big { return big.open.first?.value }
+        return openMask == 0 ? nil : small[openMask.trailingZeroBitCount]
+    }
+
+    var members: [Extent] { big?.members.values ?? small }
+
+    /// Drops every member (teardown).
+    func removeAll() {
+        small = []
+        openMask = 0
+        big = nil
+        free = 0
+    }
+
+    /// The index of `extent` in `small`, if there.
+    private func smallIndex(_ extent: Extent) -> Int? {
+        var i = small.partitionPoint { $0.order < extent.order }
+        while i < small.count, small[i].order == extent.order {
+            if small[i] === extent { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    func contains(_ extent: Extent) -> Bool {
+        if let big { return big.members.find(extent.order) { $0 === extent } != nil }
+        return smallIndex(extent) != nil
+    }
+
+    func isOpen(_ extent: Extent) -> Bool {
+        if let big { return big.open.find(extent.order) { $0 === extent } != nil }
+        guard let i = smallIndex(extent) else { return false }
+        return openMask & (1 << UInt64(i)) != 0
+    }
+
+    func add(_ extent: Extent) {
+        if big == nil, small.count >= Self.smallLimit { grow() }
+        if let big {
+            if !big.members.append(extent, key: extent.order) { big.members.insert(extent, key: extent.order) }
+        } else {
+            let i = small.partitionPoint { $0.order <= extent.order }
+            small.insert(extent, at: i)
+            let below: UInt64 = (1 << UInt64(i)) &- 1
+            openMask = (openMask & below) | ((openMask & ~below) << 1)
+        }
+        refresh(extent, oldFree: 0, wasCounted: false)
+    }
+
+    /// Moves the members to the sorted lists.
+    private func grow() {
+        let b = BigPool()
+        for (i, e) in small.enumerated() {
+            b.members.append(e, key: e.order)
+            if openMask & (1 << UInt64(i)) != 0 { b.open.append(e, key: e.order) }
+        }
+        small = []
+        openMask = 0
+        big = b
+    }
+
+    func remove(_ extent: Extent, wasCounted: Bool) {
+        if let big {
+            big.members.remove(extent.order) { $0 === extent }
+            big.open.remove(extent.order) { $0 === extent }
+        } else if let i = smallIndex(extent) {
+            small.remove(at: i)
+            let below: UInt64 = (1 << UInt64(i)) &- 1
+            openMask = (openMask & below) | ((openMask >> 1) & ~below)
+        }
+        if wasCounted { free &-= extent.free.total }
+    }
+
+    func refresh(_ extent: Extent, oldFree: UInt64, wasCounted: Bool) {
         if wasCounted { free &-= oldFree }
         let counted = extent.state == .accepted
-        if counted { free &+= extent.free.total }
-        let shouldBeOpen = counted && extent.free.total > 0
-        let at = open.find(extent.order) { $0 === extent }
-        if shouldBeOpen, at == nil { open.insert(extent, key: extent.order) }
-        if !shouldBeOpen, let at { open.remove(at: at) }
+        let total = extent.free.total
+        if counted { free &+= total }
+        let shouldBeOpen = counted && total > 0
+        if let big {
+            let at = big.open.find(extent.order) { $0 === extent }
+            if shouldBeOpen, at == nil { big.open.insert(extent, key: extent.order) }
+            if !shouldBeOpen, let at { big.open.remove(at: at) }
+        } else if let i = smallIndex(extent) {
+            let bit: UInt64 = 1 << UInt64(i)
+            if shouldBeOpen { openMask |= bit } else { openMask &= ~bit }
+        }
+    }
+}
+
+/// Extents by id: a dense table for the ids the region hands out (the
+/// lowest free one, so they stay below the number of extents) and a
+/// dictionary for the scattered ids a loaded state may hold (up to
+/// 2^31 - 1). O(1) lookup.
+struct ExtentIdTable: @unchecked Sendable {
+    private var dense: [Extent?] = []
+    private var scattered: [Int: Extent] = [:]
+    private(set) var count = 0
+
+    subscript(id: Int) -> Extent? {
+        if id >= 0, id < dense.count, let e = dense[id] { return e }
+        return scattered.isEmpty ? nil : scattered[id]
+    }
+
+    mutating func insert(_ extent: Extent) {
+        let id = extent.id
+        if id >= 0, id < dense.count {
+            if dense[id] == nil { count += 1 }
+            dense[id] = extent
+            return
+        }
+        if id >= 0, id <= Swift.max(2 * count, dense.count + 1024) {
+            while dense.count < id { dense.append(nil) }
+            dense.append(extent)
+            count += 1
+            return
+        }
+        if scattered.updateValue(extent, forKey: id) == nil { count += 1 }
+    }
+
+    /// Removes `extent` if it is the one filed under its id.
+    mutating func remove(_ extent: Extent) {
+        let id = extent.id
+        if id >= 0, id < dense.count, dense[id] === extent {
+            dense[id] = nil
+            count -= 1
+        } else if scattered[id] === extent {
+            scattered[id] = nil
+            count -= 1
+        }
     }
 }
 
 /// The sparse half of a region: extents, tag pools, the open group.
 struct SparseState: @unchecked Sendable {
     /// Accepted and releasing extents in acceptance order.
-    var byOrder = SortedList<Extent>()
+    var byOrder = SortedBlocks<ByOrder>()
     /// The same, by start address.
-    var byAddress = SortedList<Extent>()
-    /// The same, by id. A dictionary, not a dense table: a loaded state
-    /// may hold any id up to 2^31 - 1.
-    var byId: [Int: Extent] = [:]
+    var byAddress = SortedBlocks<ByStart>()
+    /// The same, by id.
+    var byId = ExtentIdTable()
     var pools: [DaxTag: TagPool] = [:]
     /// The group being offered (CXL More flag set on its records so far).
     var staged: [ExtentOffer] = []
@@ -64,14 +241,14 @@ struct SparseState: @unchecked Sendable {
     mutating func file(_ extent: Extent) {
         if !byOrder.append(extent, key: extent.order) { byOrder.insert(extent, key: extent.order) }
         byAddress.insert(extent, key: extent.start)
-        byId[extent.id] = extent
+        byId.insert(extent)
     }
 
     /// Takes an extent out of every index but its tag pool.
     mutating func unfile(_ extent: Extent) {
         byOrder.remove(extent.order) { $0 === extent }
         byAddress.remove(extent.start) { $0 === extent }
-        if byId[extent.id] === extent { byId[extent.id] = nil }
+        byId.remove(extent)
     }
 
     func extent(id: Int) -> Extent? { byId[id] }

@@ -559,10 +559,13 @@ static void sparse_iteration(struct tstate *t, int i)
 	if (a && rnd(t) % 3 == 0)
 		bound = RC(t, daxm_dev_enable(a), 0, -ENXIO) == 0;
 	if (rnd(t) % 3 == 0) {
+		/* The extent found may be an earlier life's, still releasing
+		 * because the pinner held it; the pinner's put can complete its
+		 * release before the re-tag: -ENODEV. */
 		struct daxm_extent *e = extent_at(t->s->sp, base + 16 * MiB);
 		if (e)
 			RC(t, daxm_extent_set_tag(e, tag2, rnd(t) % 2 ? DAXM_TAG_WHOLE_GROUP : 0),
-			   0, -EBUSY);
+			   0, -EBUSY, -ENODEV);
 	}
 	switch (rnd(t) % 3) {
 	case 0: /* plain: referenced extents wait for their references */
