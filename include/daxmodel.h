@@ -27,8 +27,9 @@
  *    same thread, and is sent to the context's log function: refusals the
  *    kernel would also give (EINVAL, ENOSPC, EBUSY ...) at LOG_INFO;
  *    -EOPNOTSUPP (an old client on a sparse region), calls on deleted
- *    objects and internal consistency failures at LOG_ERR. The default
- *    priority is LOG_ERR, so set LOG_INFO to see every refusal. A NULL
+ *    objects and internal consistency failures at LOG_ERR. Kernel
+ *    warnings (see "Kernel warnings") are logged at LOG_WARNING, which is
+ *    the default priority; set LOG_INFO to see every refusal too. A NULL
  *    context has no log: only daxm_last_error() tells.
  *  - Object pointers (region, dev, mapping, extent) are borrowed from the
  *    context: valid until the context is freed, whatever any thread does
@@ -156,8 +157,9 @@ struct daxm_region_spec {
  * daxm_new - create an empty model context.
  * @ctx: out; receives the context, holding one reference.
  *
- * The log priority starts at LOG_ERR, or at the value of the environment
- * variable DAXM_LOG ("err", "info", "debug" or a syslog number).
+ * The log priority starts at LOG_WARNING, or at the value of the
+ * environment variable DAXM_LOG ("err", "warning", "info", "debug" or a
+ * syslog number).
  * Returns 0, or -EINVAL if @ctx is NULL.
  */
 int daxm_new(struct daxm_ctx **ctx);
@@ -495,12 +497,16 @@ int daxm_dev_is_enabled(struct daxm_dev *dev);
  * new_id requirement of "device_dax/bind" does not apply here). Clears the
  * region's seed if it named @dev.
  * Returns 0, or -ENXIO (size 0: the probe refuses it), -EBUSY (already
- * bound), -EINVAL (a range start or length not 2 MiB aligned, possible
- * only after a `mapping` write at an unaligned start), -ENODEV.
- * As on Linux 6.1 and 6.12, a probe that failed on an unaligned range
- * leaves the device unable to bind: every later enable (and bind, and
- * new_id probe) fails -EINVAL until the device is deleted, even after
- * its ranges were made aligned.
+ * bound), -EINVAL (a range whose start or length is not a whole number of
+ * 2 MiB in 4 KiB pages, possible only after a `mapping` write at an
+ * unaligned start; a start 1..4095 bytes past 2 MiB alignment binds, as
+ * on Linux), -ENOMEM (a range's first or last 4 KiB page is a page of a
+ * bound device's range: possible only with sub-page `mapping` starts),
+ * -ENODEV. Both probe failures print kernel warnings (see "Kernel
+ * warnings"). As on Linux 6.1 and 6.12, a failed probe leaves the device
+ * unable to bind: every later enable (and bind, and new_id probe) fails
+ * -EINVAL until the device is deleted, even after its ranges were made
+ * aligned.
  */
 int daxm_dev_enable(struct daxm_dev *dev);
 
@@ -953,7 +959,7 @@ int daxm_view_unmap(struct daxm_view *view);
  * does not panic) - the context answers every later call, and the call
  * that warned, with -EHOSTDOWN (NULL or DAXM_INVALID where the function
  * returns those) until it is freed; only daxm_ref(), daxm_unref(), the
- * log and userdata functions, daxm_last_error(), the event queue
+ * log, userdata and event-function setters, daxm_last_error(), the event queue
  * (daxm_ctx_next_event(), daxm_ctx_get_nr_events(): the warning is the
  * last event), daxm_ctx_save(), daxm_get_panic_on_warn() and
  * daxm_ctx_get_panic() still work. The panicked state is saved.

@@ -5,6 +5,7 @@ import Synchronization
 /// Syslog priorities (syslog.h) the log uses.
 enum Priority {
     static let err: Int32 = 3
+    static let warning: Int32 = 4
     static let notice: Int32 = 5
     static let info: Int32 = 6
     static let debug: Int32 = 7
@@ -45,7 +46,7 @@ final class Context: ModelAnchor, @unchecked Sendable {
     /// The last C reference went: the model is torn down.
     var closed = false
     var logFn: daxm_log_fn?
-    var priority: Int32 = Priority.err
+    var priority: Int32 = Priority.warning
     var userdata: UnsafeMutableRawPointer?
     var eventFn: daxm_event_fn?
     /// Emulated memory per region id (backing files), and live views.
@@ -99,6 +100,7 @@ final class Context: ModelAnchor, @unchecked Sendable {
     static func parsePriority(_ s: String) -> Int32? {
         switch s.lowercased() {
         case "err": Priority.err
+        case "warning", "warn": Priority.warning
         case "notice": Priority.notice
         case "info": Priority.info
         case "debug": Priority.debug

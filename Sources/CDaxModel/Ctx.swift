@@ -27,27 +27,27 @@ import DaxModelHeader
 }
 
 @implementation @c public func daxm_set_log_fn(_ ctx: OpaquePointer?, _ fn: daxm_log_fn?) {
-    withContext(ctx, fallback: { _ in () }) { c in c.logFn = fn }
+    withContext(ctx, afterPanic: true, fallback: { _ in () }) { c in c.logFn = fn }
 }
 
 @implementation @c public func daxm_set_event_fn(_ ctx: OpaquePointer?, _ fn: daxm_event_fn?) {
-    withContext(ctx, fallback: { _ in () }) { c in c.eventFn = fn }
+    withContext(ctx, afterPanic: true, fallback: { _ in () }) { c in c.eventFn = fn }
 }
 
 @implementation @c public func daxm_get_log_priority(_ ctx: OpaquePointer?) -> Int32 {
-    withContext(ctx, fallback: errnoResult) { c in c.priority }
+    withContext(ctx, afterPanic: true, fallback: errnoResult) { c in c.priority }
 }
 
 @implementation @c public func daxm_set_log_priority(_ ctx: OpaquePointer?, _ priority: Int32) {
-    withContext(ctx, fallback: { _ in () }) { c in c.priority = min(max(priority, 0), 7) }
+    withContext(ctx, afterPanic: true, fallback: { _ in () }) { c in c.priority = min(max(priority, 0), 7) }
 }
 
 @implementation @c public func daxm_set_userdata(_ ctx: OpaquePointer?, _ userdata: UnsafeMutableRawPointer?) {
-    withContext(ctx, fallback: { _ in () }) { c in c.userdata = userdata }
+    withContext(ctx, afterPanic: true, fallback: { _ in () }) { c in c.userdata = userdata }
 }
 
 @implementation @c public func daxm_get_userdata(_ ctx: OpaquePointer?) -> UnsafeMutableRawPointer? {
-    withContext(ctx, fallback: { _ in nil }) { c in c.userdata }
+    withContext(ctx, afterPanic: true, fallback: { _ in nil }) { c in c.userdata }
 }
 
 private let emptyString: StaticString = ""

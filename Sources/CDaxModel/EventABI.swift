@@ -31,15 +31,20 @@ private func cEvent(_ e: DaxEvent) -> UnsafeMutablePointer<daxm_event>? {
             records[i] = c
         }
     }
+    let w = e.warning
+    let flags = (w?.site.once == true ? UInt32(DAXM_WARN_ONCE) : 0) | (w?.panicked == true ? UInt32(DAXM_WARN_PANIC) : 0)
     event.initialize(to: daxm_event(
         type: UInt32(bitPattern: e.kind.rawValue), region_id: Int32(truncatingIfNeeded: e.regionId),
         request_id: e.requestId, nr_records: UInt32(truncatingIfNeeded: n), reserved: 0,
-        records: UnsafePointer(records), device: e.device.flatMap(cString)))
+        records: UnsafePointer(records), device: e.device.flatMap(cString),
+        warn_file: w.flatMap { cString($0.site.file) }, warn_function: w.flatMap { cString($0.site.function) },
+        warn_message: w.flatMap { cString($0.message) },
+        warn_line: UInt32(truncatingIfNeeded: w.map { $0.site.line($0.profile) } ?? 0), warn_flags: flags))
     return event
 }
 
 @implementation @c public func daxm_ctx_next_event(_ ctx: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<daxm_event>?>?) -> Int32 {
-    withContext(ctx, fallback: errnoResult) { c throws(DaxErrorBox) in
+    withContext(ctx, afterPanic: true, fallback: errnoResult) { c throws(DaxErrorBox) in
         guard let out else { throw DaxErrorBox(.invalidArgument, "daxm_ctx_next_event: out is NULL", priority: Priority.err) }
         out.pointee = nil
         guard let e = c.model.nextEvent() else { return -Int32(EAGAIN) }
@@ -53,7 +58,7 @@ private func cEvent(_ e: DaxEvent) -> UnsafeMutablePointer<daxm_event>? {
 }
 
 @implementation @c public func daxm_ctx_get_nr_events(_ ctx: OpaquePointer?) -> Int32 {
-    withContext(ctx, fallback: errnoResult) { c in Int32(clamping: c.model.pendingEventCount) }
+    withContext(ctx, afterPanic: true, fallback: errnoResult) { c in Int32(clamping: c.model.pendingEventCount) }
 }
 
 @implementation @c public func daxm_event_free(_ event: UnsafeMutablePointer<daxm_event>?) {
@@ -64,5 +69,8 @@ private func cEvent(_ e: DaxEvent) -> UnsafeMutablePointer<daxm_event>? {
         free(UnsafeMutableRawPointer(mutating: records))
     }
     free(UnsafeMutableRawPointer(mutating: e.device))
+    free(UnsafeMutableRawPointer(mutating: e.warn_file))
+    free(UnsafeMutableRawPointer(mutating: e.warn_function))
+    free(UnsafeMutableRawPointer(mutating: e.warn_message))
     free(event)
 }

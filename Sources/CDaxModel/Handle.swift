@@ -104,6 +104,7 @@ func reportUnlogged(_ errno: DaxErrno, _ message: String) {
 @inline(__always)
 func with<Object: Handle, T>(
     _ handle: OpaquePointer?, _ type: Object.Type, function: StaticString = #function,
+    afterPanic: Bool = false,
     fallback: (DaxErrno) -> T, _ body: (Context, Object) throws(DaxErrorBox) -> T
 ) -> T {
     guard let handle else { return nullHandle(Object.self, function: function, fallback: fallback) }
@@ -111,7 +112,7 @@ func with<Object: Handle, T>(
     // the object for its context: no retain or release is needed.
     return Unmanaged<Object>.fromOpaque(UnsafeRawPointer(handle))._withUnsafeGuaranteedRef { object in
         Unmanaged.passUnretained(object.context)._withUnsafeGuaranteedRef { context in
-            context.call(function: function, fallback: fallback) { () throws(DaxErrorBox) -> T in
+            context.call(function: function, afterPanic: afterPanic, fallback: fallback) { () throws(DaxErrorBox) -> T in
                 guard !object.deleted else { throw deletedObject(object) }
                 return try body(context, object)
             }
@@ -135,13 +136,13 @@ func deletedObject(_ object: some Handle) -> DaxErrorBox {
 /// Runs `body` on the context behind `handle`, under its lock.
 @inline(__always)
 func withContext<T>(
-    _ handle: OpaquePointer?, function: StaticString = #function,
+    _ handle: OpaquePointer?, function: StaticString = #function, afterPanic: Bool = false,
     fallback: (DaxErrno) -> T, _ body: (Context) throws(DaxErrorBox) -> T
 ) -> T {
     guard let context = Context.from(handle) else {
         return nullHandle(Context.self, function: function, fallback: fallback)
     }
-    return context.call(function: function, fallback: fallback) { () throws(DaxErrorBox) -> T in
+    return context.call(function: function, afterPanic: afterPanic, fallback: fallback) { () throws(DaxErrorBox) -> T in
         try body(context)
     }
 }
@@ -159,16 +160,27 @@ extension Context {
     /// builds, the invariant check; then, unlocked, the failure report,
     /// queued log lines and the event notification. A call on a closed
     /// context (its last reference went while the caller kept an object)
-    /// answers ENODEV without logging: the log function may be gone.
+    /// answers ENODEV without logging: the log function may be gone. Once
+    /// the model panicked (panic_on_warn), every call but the few marked
+    /// `afterPanic` answers EHOSTDOWN, the one that panicked included.
     @inline(__always)
-    func call<T>(function: StaticString, fallback: (DaxErrno) -> T, _ body: () throws(DaxErrorBox) -> T) -> T {
+    func call<T>(function: StaticString, afterPanic: Bool = false, fallback: (DaxErrno) -> T,
+                 _ body: () throws(DaxErrorBox) -> T) -> T {
         lock.lock()
         if closed {
             lock.unlock()
             return closedCall(function: function, fallback: fallback)
         }
+        if model.panic != nil, !afterPanic {
+            let text = model.panic?.text ?? ""
+            lock.unlock()
+            return panickedCall(text, function: function, fallback: fallback)
+        }
         let queued = model.pendingEventCount
-        let outcome = Result { () throws(DaxErrorBox) -> T in try body() }
+        var outcome = Result { () throws(DaxErrorBox) -> T in try body() }
+        if !afterPanic, let panic = model.panic {
+            outcome = .failure(DaxErrorBox(.hostDown, "the host panicked: \(panic.text)", priority: Priority.err))
+        }
         if model.upkeepPending { afterCall() }
         var broken: [String] = []
         #if DAXMODEL_INTERNAL_CHECKS
@@ -189,6 +201,14 @@ extension Context {
         if !notes.isEmpty || !broken.isEmpty { flush(notes, broken, function: function) }
         notify?(pointer)
         return result
+    }
+
+    /// A call on a panicked context (cold).
+    @inline(never)
+    func panickedCall<T>(_ text: String, function: StaticString, fallback: (DaxErrno) -> T) -> T {
+        report(DaxErrorBox(.hostDown, "\(Context.cName(function)): the host panicked earlier: \(text)", priority: Priority.err),
+               function: function)
+        return fallback(.hostDown)
     }
 
     /// A call on a closed context (cold).

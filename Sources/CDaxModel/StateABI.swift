@@ -4,7 +4,7 @@ import DaxModelHeader
 // Saved state: the whole model as a versioned JSON document.
 
 @implementation @c public func daxm_ctx_save(_ ctx: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
-    withContext(ctx, fallback: errnoResult) { c throws(DaxErrorBox) in
+    withContext(ctx, afterPanic: true, fallback: errnoResult) { c throws(DaxErrorBox) in
         guard let path else { throw DaxErrorBox(.invalidArgument, "daxm_ctx_save: path is NULL", priority: Priority.err) }
         let file: SysPath
         switch SysPath.from(path) {

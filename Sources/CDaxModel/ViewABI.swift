@@ -48,6 +48,7 @@ extension Context {
     /// capacity, and make views of devices that lost memory inaccessible.
     func afterCall() {
         guard model.takeUpkeep() else { return }
+        for warning in model.takeWarnings() { pendingLog.append((Priority.warning, warning.text)) }
         for region in model.regions {
             let spans = region.takeReleasedSpans()
             guard !spans.isEmpty, let fd = backings[region.id] else { continue }

@@ -249,6 +249,9 @@ extension Device {
         }
         guard length > 0 else {
             if ranges.isEmpty { return }
+            // dev_WARN_ONCE: the message names the bound driver, or the bus.
+            region.model?.warn(.allocDevDaxRange, device: self,
+                               message: "\(isBound ? "device_dax" : "dax") \(name): 0-size allocation must be first")
             throw DaxError(.busy, "\(name): a 0-size allocation must be the first")
         }
         guard let span = Span(start: start, length: length), region.span.contains(span),
@@ -286,9 +289,12 @@ extension Device {
     }
 
     /// Binding to device_dax (`dax_bus_probe` + `dev_dax_probe`).
-    /// - Throws: EBUSY (bound), ENXIO (size 0), EINVAL (a range not 2 MiB
-    ///   aligned in start or length, which also leaves the device unable
-    ///   to bind until deleted; or such a failure happened before).
+    /// - Throws: EBUSY (bound), ENXIO (size 0), EINVAL (a range whose start
+    ///   or length is not a whole number of 2 MiB in 4 KiB pages, which
+    ///   also leaves the device unable to bind until deleted; or such a
+    ///   failure happened before), ENOMEM (a range's first or last page is
+    ///   a page of a bound device: possible only with sub-page starts;
+    ///   also poisons). See DaxBus+Warnings for the warnings on the way.
     public func enable() throws(DaxError) {
         try keepingPromises("enable", { () throws(DaxError) in try enableUnchecked() }) { b, a in
             a.isBound && a.spans == b.spans ? nil : "not bound, or ranges changed"
@@ -303,9 +309,15 @@ extension Device {
             throw DaxError(.invalidArgument,
                            "\(name): an earlier probe failed and left a stale page map; it cannot bind until deleted and created again")
         }
-        if let bad = ranges.first(where: { $0.start % Region.compatAlign != 0 || $0.length % Region.compatAlign != 0 }) {
+        if region.kind == .sparse {
+            // Extents are 2 MiB aligned: a sparse device always maps.
+            if let bad = ranges.first(where: { $0.start % Region.compatAlign != 0 || $0.length % Region.compatAlign != 0 }) {
+                probeFailed = true
+                throw DaxError(.invalidArgument, "\(name): mapping\(bad.index) \(bad.span) is not 2 MiB aligned")
+            }
+        } else if let model = region.model, let (errno, why) = model.probeRanges(of: self) {
             probeFailed = true
-            throw DaxError(.invalidArgument, "\(name): mapping\(bad.index) \(bad.span) is not 2 MiB aligned")
+            throw DaxError(errno, why)
         }
         isBound = true
         if region.seed === self { region.seed = nil }

@@ -26,6 +26,21 @@ public final class DaxBus: @unchecked Sendable {
     private(set) var retired: [AnyObject] = []
     /// Extents per non-null tag, host-wide.
     var tagUse: [DaxTag: Int] = [:]
+    /// _ONCE warning sites that fired this boot (see DaxBus+Warnings).
+    var warnedOnce: Set<KernelWarning.Site> = []
+    /// The host was booted with panic_on_warn=1.
+    public internal(set) var panicOnWarn = false
+    /// The warning that panicked the host, if one did: the model then
+    /// refuses every call (the C layer answers EHOSTDOWN).
+    public internal(set) var panic: KernelWarning?
+    /// The kernel direct map's 2 MiB blocks (address >> 21) that failed
+    /// probes left mapped; absent blocks are unmapped.
+    var directMap: [UInt64: DirectMapBlock] = [:]
+    /// Warnings since the C layer last took them for its log.
+    var unloggedWarnings: [KernelWarning] = []
+    /// Devices in creation order (`Device.serial`): the order the driver
+    /// core probes them in on a `new_id` write.
+    var nextDeviceSerial: UInt64 = 0
     /// Invariant failures found by `verifyAfterCall` (debug builds only).
     public internal(set) var invariantViolations: [String] = []
     /// Postconditions that failed since the last `verifyAfterCall`

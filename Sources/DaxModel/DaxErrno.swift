@@ -34,6 +34,8 @@ public struct DaxErrno: Error, RawRepresentable, Hashable, Sendable, CustomStrin
     public static let outOfRange = DaxErrno(34)
     /// Kernel errno `ENAMETOOLONG`: a path of 4096 bytes or more.
     public static let nameTooLong = DaxErrno(36)
+    /// Kernel errno `EHOSTDOWN`: the modelled host panicked (panic_on_warn).
+    public static let hostDown = DaxErrno(112)
     /// Kernel errno `ECANCELED`: dropped because its tag group was rejected.
     public static let canceled = DaxErrno(125)
     /// Kernel errno `EOPNOTSUPP`: the region kind does not offer this operation.
@@ -62,6 +64,7 @@ public struct DaxErrno: Error, RawRepresentable, Hashable, Sendable, CustomStrin
         case 28: "ENOSPC"
         case 34: "ERANGE"
         case 36: "ENAMETOOLONG"
+        case 112: "EHOSTDOWN"
         case 95: "EOPNOTSUPP"
         case 125: "ECANCELED"
         default: "E\(rawValue)"

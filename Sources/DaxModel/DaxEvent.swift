@@ -17,6 +17,8 @@ public struct DaxEvent: Sendable {
         case forcedReleaseApplied = 5
         /// A device lost the memory of revoked extents (`device` names it).
         case deviceLostMemory = 6
+        /// A write reached a kernel WARN (`warning` says which).
+        case kernelWarning = 7
     }
 
     public var kind: Kind
@@ -24,8 +26,10 @@ public struct DaxEvent: Sendable {
     /// The add group or release request this answers.
     public var requestId: UInt64
     public var records: [ExtentRecord]
-    /// The device concerned, for `deviceLostMemory`.
+    /// The device concerned, for `deviceLostMemory` and `kernelWarning`.
     public var device: String?
+    /// The warning, for `kernelWarning`.
+    public var warning: KernelWarning? = nil
 }
 
 /// One extent in an event: where it is, and for group answers whether it

@@ -46,6 +46,8 @@ public final class Device: @unchecked Sendable {
     /// A real character device backing this device's views, if set: the
     /// path's bytes as given (Linux paths are bytes; no NUL).
     public var path: [UInt8]?
+    /// Creation order on the bus (the driver core's device list order).
+    public internal(set) var serial: UInt64 = 0
     /// Set by delete, or when the model is torn down.
     public internal(set) var isDeleted = false
     /// References taken by embedders (the C ABI's `daxm_dev_ref`).
@@ -63,6 +65,10 @@ public final class Device: @unchecked Sendable {
         self.align = region.align
         self.targetNode = region.targetNode
         self.numaNode = region.numaNode
+        if let model = region.model {
+            serial = model.nextDeviceSerial
+            model.nextDeviceSerial &+= 1
+        }
     }
 
     deinit { nameCString.deallocate() }

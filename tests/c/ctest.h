@@ -165,6 +165,7 @@ void test_state_staged_groups(void);
 void test_state_big_documents(void);
 void test_state_concurrent_saves(void);
 void test_state_byte_paths(void);
+void test_warnings(void);
 void test_error_paths(void);
 void test_borrowed_pointers(void);
 void test_stress(void);

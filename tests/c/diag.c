@@ -256,9 +256,11 @@ void test_log(void)
 	const char *err;
 	int calls;
 
-	/* Priority: LOG_ERR unless DAXM_LOG says otherwise. */
-	CHECK_INT(priority_from_env(NULL), LOG_ERR);
+	/* Priority: LOG_WARNING (kernel warnings show) unless DAXM_LOG says
+	 * otherwise. */
+	CHECK_INT(priority_from_env(NULL), LOG_WARNING);
 	CHECK_INT(priority_from_env("err"), LOG_ERR);
+	CHECK_INT(priority_from_env("warning"), LOG_WARNING);
 	CHECK_INT(priority_from_env("info"), LOG_INFO);
 	CHECK_INT(priority_from_env("debug"), LOG_DEBUG);
 	CHECK_INT(priority_from_env("5"), 5);

@@ -328,6 +328,7 @@ static const struct area {
 	{ "state_big", test_state_big_documents },
 	{ "state_saves", test_state_concurrent_saves },
 	{ "state_paths", test_state_byte_paths },
+	{ "warnings", test_warnings },
 	{ "errors", test_error_paths },
 	{ "borrowed", test_borrowed_pointers },
 	{ "stress", test_stress },

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -16,9 +17,12 @@ static char dir[] = "/tmp/daxm-state-XXXXXX";
 const char *state_path(const char *name)
 {
 	static char path[256];
-	if (!strchr(dir, '-') || strstr(dir, "XXXXXX"))
+	if (!strchr(dir, '-') || strstr(dir, "XXXXXX")) {
 		if (!mkdtemp(dir))
 			return NULL;
+	} else {
+		mkdir(dir, 0700); /* again, after state_clean() removed it */
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	return path;
 }

@@ -144,10 +144,10 @@ void test_state_ids(void)
 	CHECK_OK(load_text(document("1", "dynamic", 100, "", "", devices), &ctx));
 	struct daxm_region *r = daxm_region_get_by_id(ctx, 0);
 	CHECK(daxm_dev_get_by_name(ctx, "dax0.2147483647") != NULL);
-	for (int want = 1; r && want <= 5000; want++) {
+	for (int want = 1; r && want <= 300; want++) {
 		struct daxm_dev *d = NULL;
 		CHECK_OK(daxm_region_create_dev(r, &d));
-		if (want == 1 || want == 5000)
+		if (want == 1 || want == 300)
 			CHECK_INT(daxm_dev_get_id(d), want);
 	}
 	daxm_unref(ctx);

@@ -18,6 +18,20 @@ extension DaxBus {
             ("driver_ids", .array(driverIds.sorted().map { .string($0) })),
             ("regions", .array(regions.map { $0.stateDocument() })),
             ("events", .array(events[eventHead...].map(Self.document(of:)))),
+            ("panic_on_warn", .bool(panicOnWarn)),
+            ("panic", panic.map(Self.document(of:)) ?? .null),
+            ("warned_once", .array(KernelWarning.Site.allCases.filter { warnedOnce.contains($0) }.map { .string($0.rawValue) })),
+            ("direct_map", .array(directMap.keys.sorted().map { block in
+                .array([.uint(block << 21), .string(directMap[block]?.rawValue ?? "")])
+            })),
+        ])
+    }
+
+    static func document(of w: KernelWarning) -> JSONValue {
+        .object([
+            ("site", .string(w.site.rawValue)), ("profile", .string(w.profile == .linux6_1 ? "6.1" : "6.12")),
+            ("region", .int(Int64(w.regionId))), ("device", .string(w.device)),
+            ("message", .string(w.message)), ("panicked", .bool(w.panicked)),
         ])
     }
 
@@ -27,6 +41,7 @@ extension DaxBus {
             ("region", .int(Int64(event.regionId))),
             ("request", .uint(event.requestId)),
             ("device", event.device.map { .string($0) } ?? .null),
+            ("warning", event.warning.map(document(of:)) ?? .null),
             ("records", .array(event.records.map { r in
                 .object([
                     ("offset", .uint(r.offset)), ("length", .uint(r.length)),
@@ -74,6 +89,7 @@ extension DaxBus {
             var sub = StateReader(path: "events[\(i)]")
             bus.events.append(try sub.event(item))
         }
+        try bus.restoreWarnings(doc, r)
         let problems = bus.checkInvariants()
         if let first = problems.first { throw DaxError(.invalidArgument, "state is inconsistent: \(first)") }
         return bus
@@ -81,6 +97,33 @@ extension DaxBus {
 }
 
 extension DaxBus {
+    /// The boot-wide warning state; optional (documents written before it
+    /// existed omit it).
+    fileprivate func restoreWarnings(_ doc: JSONValue, _ r: StateReader) throws(DaxError) {
+        if doc["panic_on_warn"] != nil { panicOnWarn = try r.bool(doc, "panic_on_warn") }
+        if let p = doc["panic"], p != .null {
+            panic = try r.nested("panic").warning(p)
+            guard panic?.panicked == true else { throw r.bad("panic", "is a warning that did not panic") }
+        }
+        if doc["warned_once"] != nil {
+            for (i, item) in try r.array(doc, "warned_once").enumerated() {
+                guard case .string(let name) = item, let site = KernelWarning.Site(rawValue: name), site.once else {
+                    throw r.bad("warned_once[\(i)]", "is not a _ONCE warning site")
+                }
+                warnedOnce.insert(site)
+            }
+        }
+        if doc["direct_map"] != nil {
+            for (i, item) in try r.array(doc, "direct_map").enumerated() {
+                guard case .array(let pair) = item, pair.count == 2, case .uint(let address) = pair[0],
+                      address % (2 << 20) == 0, case .string(let kind) = pair[1], let block = DirectMapBlock(rawValue: kind),
+                      directMap.updateValue(block, forKey: address >> 21) == nil else {
+                    throw r.bad("direct_map[\(i)]", "is not a new [2 MiB aligned address, \"large\" or \"table\"] pair")
+                }
+            }
+        }
+    }
+
     /// No two regions share an address: sorted by start, each region ends
     /// before the next begins. O(n log n) over all regions at once.
     fileprivate func checkRegionOverlaps(_ r: StateReader) throws(DaxError) {
@@ -121,7 +164,7 @@ extension Region {
                     ("id", .int(Int64(d.id))), ("align", .uint(d.align)), ("bound", .bool(d.isBound)),
                     ("tag", d.tag.map { .string($0.isUntagged ? "untagged" : $0.uuidString) } ?? .null),
                     ("lost_bytes", .uint(d.lostBytes)), ("path", d.path.map(Self.document(ofPath:)) ?? .null),
-                    ("probe_failed", .bool(d.probeFailed)),
+                    ("probe_failed", .bool(d.probeFailed)), ("serial", .uint(d.serial)),
                     ("ranges", .array(d.ranges.map { r in
                         .object([("start", .uint(r.start)), ("end", .uint(r.last)),
                                  ("extent", r.extent.map { .int(Int64($0.id)) } ?? .null)])
@@ -278,6 +321,11 @@ extension Region {
         }
         device.lostBytes = try r.uint(item, "lost_bytes")
         device.probeFailed = item["probe_failed"] == nil ? false : try r.bool(item, "probe_failed")
+        // Creation order; documents written before it existed: document order.
+        if item["serial"] != nil {
+            device.serial = try r.uint(item, "serial")
+            if let bus = model { bus.nextDeviceSerial = max(bus.nextDeviceSerial, device.serial &+ 1) }
+        }
         for (i, rangeDoc) in try r.array(item, "ranges").enumerated() {
             let sub = r.nested("ranges[\(i)]")
             guard let span = Span(start: try sub.uint(rangeDoc, "start"), last: try sub.uint(rangeDoc, "end")),
@@ -368,7 +416,7 @@ struct StateReader {
     }
 
     mutating func event(_ doc: JSONValue) throws(DaxError) -> DaxEvent {
-        guard let kind = DaxEvent.Kind(rawValue: Int32(try int(doc, "kind", 1...6))) else { throw bad("kind", "is unknown") }
+        guard let kind = DaxEvent.Kind(rawValue: Int32(try int(doc, "kind", 1...7))) else { throw bad("kind", "is unknown") }
         var records: [ExtentRecord] = []
         for (i, item) in try array(doc, "records").enumerated() {
             let sub = nested("records[\(i)]")
@@ -384,7 +432,23 @@ struct StateReader {
             guard case .string(let s) = d else { throw bad("device", "is not a device name") }
             device = s
         }
+        var warning: KernelWarning?
+        if let w = doc["warning"], w != .null { warning = try nested("warning").warning(w) }
+        guard (kind == .kernelWarning) == (warning != nil) else { throw bad("warning", "is present exactly on kernel warning events") }
         return DaxEvent(kind: kind, regionId: try int(doc, "region", 0...Int(Int32.max)),
-                        requestId: try uint(doc, "request"), records: records, device: device)
+                        requestId: try uint(doc, "request"), records: records, device: device, warning: warning)
+    }
+
+    func warning(_ doc: JSONValue) throws(DaxError) -> KernelWarning {
+        guard let site = KernelWarning.Site(rawValue: try string(doc, "site")) else { throw bad("site", "is not a warning site") }
+        let profile: KernelProfile
+        switch try string(doc, "profile") {
+        case "6.1": profile = .linux6_1
+        case "6.12": profile = .linux6_12
+        default: throw bad("profile", "is not 6.1 or 6.12")
+        }
+        return KernelWarning(site: site, profile: profile, regionId: try int(doc, "region", 0...Int(Int32.max)),
+                             device: try string(doc, "device"), message: try string(doc, "message"),
+                             panicked: try bool(doc, "panicked"))
     }
 }

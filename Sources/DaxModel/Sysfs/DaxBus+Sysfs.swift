@@ -142,14 +142,18 @@ extension DaxBus {
     }
 
     /// `driver_attach` after a new_id: every unbound device with a size that
-    /// matches the driver is probed; probe failures leave it unbound.
+    /// matches the driver is probed, in the order the devices were created
+    /// (the bus's device list); probe failures leave it unbound.
     private func probeUnbound(profile: KernelProfile) {
+        var candidates: [Device] = []
         for region in regions {
             for device in region.devices where !device.isBound && device.size > 0 {
                 let matches = profile == .linux6_1 || region.kind == .staticRegion
                     || region.profile == .linux6_1 || driverIds.contains(device.name)
-                if matches { try? device.enable() }
+                if matches { candidates.append(device) }
             }
         }
+        candidates.sort { $0.serial < $1.serial }
+        for device in candidates where panic == nil { try? device.enable() }
     }
 }
