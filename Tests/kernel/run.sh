@@ -22,6 +22,7 @@
 #   DAXM_KERNEL_DMESG=1           the guest prints its whole kernel log (in the guest log)
 #   DAXM_KERNEL_RELOAD=0          resets by writes only, without reloading dax_hmem
 #   DAXM_KERNEL_DEVMEM=0          skip the devmem boot (examples on real device memory)
+#   DAXM_KERNEL_PANIC=0           skip the panic_on_warn=1 boot (scenarios/panic/*.scn)
 #   DAXM_KERNEL_UPDATE_FIXTURES=1 copy the captured trees to Tests/fixtures/sysfs/
 # Exit status: 0 when every kernel booted and agreed with the model.
 set -euo pipefail
@@ -38,6 +39,7 @@ random_steps=${DAXM_KERNEL_RANDOM_STEPS:-2000}
 random_chunk=${DAXM_KERNEL_RANDOM_CHUNK:-300}
 boot_timeout=${DAXM_KERNEL_BOOT_TIMEOUT:-480}
 devmem=${DAXM_KERNEL_DEVMEM:-1}
+panic=${DAXM_KERNEL_PANIC:-1}
 update_fixtures=${DAXM_KERNEL_UPDATE_FIXTURES:-0}
 fixtures=$root/Tests/fixtures/sysfs
 kernels=("$@")
@@ -69,6 +71,10 @@ if [ "${DAXM_KERNEL_DMESG:-0}" = 1 ]; then
 	devmem_cmdline="$devmem_cmdline daxm.dmesg=1"
 fi
 [ "${DAXM_KERNEL_RELOAD:-1}" = 0 ] && cmdline="$cmdline daxm.noreload=1"
+# The panic boot: the replay boot's machine, with panic_on_warn=1; the guest
+# replays scenarios/panic/*.scn only, and the first kernel WARN panics it
+# (panic=-1 reboots at once, and -no-reboot makes QEMU exit).
+panic_cmdline="$cmdline panic_on_warn=1 daxm.mode=panic"
 # load order: dependencies first (modinfo -F depends)
 modules=(libnvdimm nd_btt nd_pmem nd_e820 device_dax dax_hmem)
 # the devmem boot also converts pmem (dax_pmem) and onlines RAM (kmem)
@@ -159,7 +165,7 @@ make_initramfs() {
 	local kv=$1 kd=$2 out=$3 stage m ko rel
 	stage=$cache/stage-$kv
 	rm -rf "$stage"
-	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,scenarios,lib/modules/"$kv"}
+	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,scenarios/panic,lib/modules/"$kv"}
 	cp /bin/busybox "$stage/bin/busybox"
 	cp "$cache/sysfs-replay" "$stage/bin/sysfs-replay"
 	cp "$here/guest/init.sh" "$stage/init"
@@ -184,6 +190,7 @@ make_initramfs() {
 		echo "$rel" >>"$stage/modules.devmem"
 	done
 	cp "${scenarios[@]}" "$stage/scenarios/"
+	cp "$here"/scenarios/panic/*.scn "$stage/scenarios/panic/"
 	[ "$random_steps" -eq 0 ] || cp "$cache/random.scn" "$stage/scenarios/90-random.scn"
 	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 	rm -rf "$stage"
@@ -216,13 +223,16 @@ make_devmem_payload() {
 	rm -rf "$stage"
 }
 
-# boot MODE KVER KDIR INITRD LOG: run the guest (MODE replay or devmem);
-# fail loudly unless it finished
+# boot MODE KVER KDIR INITRD LOG: run the guest (MODE replay, panic or
+# devmem); fail loudly unless it finished (the panic boot: unless it panicked)
 boot() {
 	local mode=$1 kv=$2 kd=$3 initrd=$4 out=$5 rc=0 t0 append mach=()
 	if [ "$mode" = devmem ]; then
 		append=$devmem_cmdline
 		mach=("${devmem_machine[@]}")
+	elif [ "$mode" = panic ]; then
+		append=$panic_cmdline
+		mach=("${machine[@]}")
 	else
 		append=$cmdline
 		mach=("${machine[@]}")
@@ -242,6 +252,13 @@ boot() {
 		why="QEMU exited with status $rc"
 	elif ! grep -q '@@LAB init reached' "$out"; then
 		why="the guest never reached /init"
+	elif [ "$mode" = panic ]; then
+		# kernel-compare checks where and why; here only that it happened
+		if ! grep -q '^@@DAXREC BEGIN' "$out"; then
+			why="sysfs-replay never started"
+		elif ! grep -q 'Kernel panic - not syncing' "$out"; then
+			why="the guest did not panic (the model names a warning in scenarios/panic)"
+		fi
 	elif [ "$mode" = replay ] && ! grep -q '^@@DAXREC END' "$out"; then
 		why="the guest record has no end (sysfs-replay crashed or the guest died)"
 	elif [ "$mode" = devmem ] && ! grep -q '^@@LAB DEVMEM checks=' "$out"; then
@@ -259,8 +276,10 @@ boot() {
 		echo "$mode: linux $kv: FAILED, $why" >>"$cache/summary.txt"
 		daxm_die "kernel $kv ($mode boot): $why (log: $out)"
 	fi
-	if grep -q -E '^@@LAB dmesg: .*(WARNING:|BUG:|Oops|general protection)' "$out"; then
-		echo "kernel $kv: the guest kernel warned during the $mode run (details in the log):" >&2
+	# WARNs are compared with the model step by step (kernel-compare); a
+	# BUG or an Oops is shown here too
+	if grep -q -E '^@@LAB dmesg: .*(BUG:|Oops|general protection)' "$out"; then
+		echo "kernel $kv: the guest kernel oopsed during the $mode run (details in the log):" >&2
 		grep -E '^@@LAB dmesg: .*(WARNING:|BUG:|Oops|general protection)' "$out" |
 			sed -E 's/^@@LAB dmesg: \[ *[0-9.]+\] /  /; s/ CPU: [0-9]+ PID: [0-9]+//' | sort -u | head -n 20 >&2
 	fi
@@ -377,7 +396,24 @@ for k in "${kernels[@]}"; do
 	fixture "$kver" "$trees" boot
 	fixture "$kver" "$trees" split
 
-	# -- 2. devmem: the examples on real device memory and on a memory-only node
+	# -- 2. panic_on_warn=1: the guest must panic at the step the model names
+	if [ "$panic" = 1 ]; then
+		panic_log=$cache/logs/$kver-panic.log
+		trees=$cache/trees/$kver-panic
+		rm -rf "$trees"
+		log "booting $kver under QEMU TCG: panic_on_warn=1 (log: ${panic_log#"$root"/})"
+		boot panic "$kver" "$kdir" "$initrd" "$panic_log"
+		set +e
+		"$cache/kernel-compare" --panic-on-warn --trees "$trees" --boot-seconds "$boot_seconds" "$panic_log" \
+			| tee "$cache/logs/$kver-panic.compare"
+		rc=${PIPESTATUS[0]}
+		set -e
+		line=$(grep '^kernel-compare: ' "$cache/logs/$kver-panic.compare" | tail -n1)
+		echo "panic: ${line:-kernel-compare: linux $kver: FAILED, kernel-compare exit status $rc, no summary}" >>"$cache/summary.txt"
+		[ "$rc" -eq 0 ] || status=1
+	fi
+
+	# -- 3. devmem: the examples on real device memory and on a memory-only node
 	if [ "$devmem" = 1 ]; then
 		devmem_log=$cache/logs/$kver-devmem.log
 		trees=$cache/trees/$kver-devmem

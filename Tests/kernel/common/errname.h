@@ -32,6 +32,7 @@ static inline const char *errname(int e)
 	case ENOSPC: return "ENOSPC";
 	case ERANGE: return "ERANGE";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EHOSTDOWN: return "EHOSTDOWN";	/* a model that panicked (panic_on_warn) */
 	default:
 		snprintf(buf, sizeof(buf), "E%d", e);
 		return buf;

@@ -46,7 +46,24 @@
  *                             reload of dax_hmem (the id may change)
  *   @@ SCN index name         a scenario starts (its reset steps follow)
  *   @@ I random seed=S (...)  the random steps that follow come from seed S
+ *   @@ KVERSION text          uname -v (Debian's own version is in it)
+ *   @@ B step path =value     the write of this step starts (panic_on_warn
+ *                             boots only: printed and drained to the
+ *                             console before the write, so a panic is
+ *                             seen to happen inside that step)
  *   @@ W step rc path =value  rc: OK or errno name; value %XX-escaped
+ *   @@ K step FILE:LINE FUNC =MESSAGE
+ *                             a kernel WARN that step printed, in order
+ *                             (site as the WARNING line names it; the
+ *                             line between "cut here" and WARNING, %XX-
+ *                             escaped, empty for WARN_ON); follows W
+ *   @@ K step OOPS =TEXT      a BUG/Oops line that step printed
+ *   @@ U step FILE:LINE FUNC =MESSAGE
+ *                             a WARN printed outside any write (after
+ *                             step, before the next one)
+ *   @@ O step                 the kernel's WARN_ONCE state was cleared
+ *                             (/sys/kernel/debug/clear_warn_once): at the
+ *                             start of every reset
  *   @@ S step avail=N seed=dev:N|- create=dev:N|-
  *   @@ D step dev:N size=N align=N resource=0x.. target_node=V|absent driver=NAME|-
  *   @@ M step dev:N K start=0x.. end=0x.. page_offset=0x..
@@ -81,12 +98,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #define DAX_DEVICES "/sys/bus/dax/devices"
 #define DAX_DRIVER "/sys/bus/dax/drivers/device_dax"
+#define CLEAR_WARN_ONCE "/sys/kernel/debug/clear_warn_once"
+#define MAX_WARNS 64
 #define MAX_DEVS 128
 #define MAX_MAPS 600	/* a 1 GiB region holds at most 512 2 MiB ranges */
 #define MAX_VALUE 8192
@@ -139,6 +159,7 @@ static char *newids[MAX_NEWIDS];	/* values new_id accepted (for reset) */
 static unsigned nnewids;
 
 static struct map_state map_pool[MAX_DEVS][MAX_MAPS];
+static int panic_mode;			/* panic_on_warn=1: "@@ B" before each write */
 
 /* ---- output ---------------------------------------------------------- */
 
@@ -182,6 +203,161 @@ static void print_escaped(const char *v, size_t len)
 		else
 			printf("%%%02X", c);
 	}
+}
+
+/* ---- the kernel log: the WARNs each step printed ---------------------------- */
+
+/*
+ * /dev/kmsg, read without blocking: every read() returns one record,
+ * "PRIO,SEQ,TS,FLAGS;TEXT\n" (then " KEY=VALUE" lines), or EAGAIN when
+ * nothing is new. A WARN prints "------------[ cut here ]------------",
+ * then its message (none for WARN_ON), then "WARNING: CPU: n PID: n at
+ * FILE:LINE FUNC+0xOFF/0xSIZE [module]", then registers and a stack.
+ */
+struct kwarn {
+	char site[400];		/* "FILE:LINE FUNC", or "OOPS" */
+	char msg[1024];		/* the message line(s), '\n'-joined */
+};
+
+static int kmsg_fd = -1;
+static int kmsg_cut;			/* "cut here" seen, WARNING line not yet */
+static char kmsg_msg[1024];
+static struct kwarn kwarns[MAX_WARNS];
+static unsigned nkwarns;
+
+static void kwarn_add(const char *site, const char *msg)
+{
+	if (nkwarns == MAX_WARNS)
+		return;
+	snprintf(kwarns[nkwarns].site, sizeof(kwarns[0].site), "%s", site);
+	snprintf(kwarns[nkwarns].msg, sizeof(kwarns[0].msg), "%s", msg);
+	nkwarns++;
+}
+
+/* kmsg escapes unprintable bytes as \xNN: undo that. */
+static void kmsg_unescape(char *t)
+{
+	char *o = t;
+
+	for (char *p = t; *p; p++) {
+		unsigned v;
+
+		if (p[0] == '\\' && p[1] == 'x' && sscanf(p + 2, "%2x", &v) == 1 && isxdigit((unsigned char)p[3])) {
+			*o++ = (char)v;
+			p += 3;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+}
+
+static void kmsg_line(char *text)
+{
+	char file[256], func[128];
+	unsigned line;
+	const char *at;
+
+	if (!strcmp(text, "------------[ cut here ]------------")) {
+		kmsg_cut = 1;
+		kmsg_msg[0] = '\0';
+		return;
+	}
+	if (!strncmp(text, "WARNING: ", 9)) {
+		char site[400];
+
+		at = strstr(text, " at ");
+		if (!at || sscanf(at + 4, "%255[^: ]:%u %127[^+ ]", file, &line, func) != 3)
+			snprintf(site, sizeof(site), "?:0 %.300s", at ? at + 4 : text);
+		else
+			snprintf(site, sizeof(site), "%s:%u %s", file, line, func);
+		kwarn_add(site, kmsg_cut ? kmsg_msg : "");
+		kmsg_cut = 0;
+		return;
+	}
+	if (!strncmp(text, "BUG: ", 5) || !strncmp(text, "Oops", 4) || strstr(text, "general protection fault") ||
+	    !strncmp(text, "Kernel panic", 12)) {
+		kwarn_add("OOPS", text);
+		kmsg_cut = 0;
+		return;
+	}
+	if (kmsg_cut) {
+		size_t n = strlen(kmsg_msg);
+
+		snprintf(kmsg_msg + n, sizeof(kmsg_msg) - n, "%s%s", n ? "\n" : "", text);
+	}
+}
+
+/* Everything the kernel logged since the last call, into kwarns[]. */
+static void kmsg_drain(void)
+{
+	static char rec[8192 + 1];
+
+	nkwarns = 0;
+	if (kmsg_fd < 0)
+		return;
+	for (;;) {
+		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		char *text, *end;
+
+		if (n < 0 && errno == EPIPE)	/* overwritten records: go on */
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		rec[n] = '\0';
+		text = strchr(rec, ';');
+		if (!text)
+			continue;
+		text++;
+		end = strchr(text, '\n');
+		if (end)
+			*end = '\0';
+		kmsg_unescape(text);
+		kmsg_line(text);
+	}
+}
+
+/* The drained warnings as record lines of @kind for @at. */
+static void print_kwarns(char kind, unsigned long at)
+{
+	for (unsigned i = 0; i < nkwarns; i++) {
+		printf("@@ %c %lu %s =", kind, at, kwarns[i].site);
+		print_escaped(kwarns[i].msg, strlen(kwarns[i].msg));
+		putchar('\n');
+	}
+	nkwarns = 0;
+}
+
+static void kmsg_open(void)
+{
+	char v[16] = "";
+	int fd;
+
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg_fd < 0)
+		fatal("open /dev/kmsg: %s", strerror(errno));
+	fd = open("/proc/sys/kernel/panic_on_warn", O_RDONLY);
+	if (fd >= 0) {
+		if (read(fd, v, sizeof(v) - 1) < 0)
+			v[0] = '\0';
+		close(fd);
+	}
+	panic_mode = atoi(v) != 0;
+}
+
+/* Forget which WARN_ONCE sites fired, as a fresh model context has. */
+static void clear_warn_once(void)
+{
+	int fd = open(CLEAR_WARN_ONCE, O_WRONLY);
+
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		fatal("%s: %s (is debugfs mounted?)", CLEAR_WARN_ONCE, strerror(errno));
+	close(fd);
+	kmsg_drain();
+	print_kwarns('U', step);
+	printf("@@ O %lu\n", step);
 }
 
 /* ---- sysfs reading ---------------------------------------------------- */
@@ -803,7 +979,18 @@ static void do_write(const char *rel, const char *value, size_t len)
 		fatal("bad path \"%s\" (want region/ATTR, dev:N/ATTR or device_dax/FILE)", rel);
 	if (expand_value(value, len, buf, sizeof(buf), &n) < 0)
 		fatal("value too long for %s", rel);
+	/* what the kernel logged since the last step is not this step's */
+	kmsg_drain();
+	print_kwarns('U', step);
 	step++;
+	if (panic_mode) {
+		/* on the console before the write: a panic comes after it */
+		printf("@@ B %lu %s =", step, rel);
+		print_escaped(value, len);
+		putchar('\n');
+		fflush(stdout);
+		tcdrain(STDOUT_FILENO);
+	}
 	fd = open(path, O_WRONLY);
 	if (fd < 0) {
 		e = errno;
@@ -813,11 +1000,13 @@ static void do_write(const char *rel, const char *value, size_t len)
 		close(fd);
 	}
 	last_rc = e;
+	kmsg_drain();
 	if (!strcmp(rel, "device_dax/new_id"))
 		remember_newid(value, len);
 	printf("@@ W %lu %s %s =", step, errname(e), rel);
 	print_escaped(value, len);
 	putchar('\n');
+	print_kwarns('K', step);
 	read_state(&cur);
 	print_state(&cur, step);
 	fflush(stdout);
@@ -876,6 +1065,34 @@ static void reload_hmem(void)
 }
 
 /*
+ * A failed probe leaves the kernel's direct map of its range behind (2 MiB
+ * pages, or page tables) for the rest of the boot, reloads or not: a later
+ * probe that maps part of such a 2 MiB page warns (phys_pmd_init). The
+ * model starts every region without such leftovers, so the reset removes
+ * them: unbinding a device whose probe succeeded unmaps its whole range.
+ * 6.1 binds the reloaded daxR.0, which covers the region, and the reset
+ * unbinds it below; 6.12 leaves it unbound, so it is bound here (new_id),
+ * unbound, and its name taken out of the id list again.
+ */
+static void scrub_direct_map(void)
+{
+	const struct dev_state *d = cur.ndevs == 1 ? &cur.devs[0] : NULL;
+
+	if (!d || d->id || d->size != region_size || strcmp(d->driver, "-"))
+		return;
+	do_write("device_dax/new_id", "dev:0", 5);
+	do_write("device_dax/unbind", "dev:0", 5);
+	do_write("device_dax/remove_id", "dev:0", 5);
+	for (unsigned i = 0; i < nnewids; i++) {
+		if (!strcmp(newids[i], "dev:0")) {
+			free(newids[i]);
+			newids[i] = newids[--nnewids];
+			break;
+		}
+	}
+}
+
+/*
  * Bring the region to its canonical idle state: daxR.0 alone, unbound, at
  * size 0 with the region's align, no seed, nothing created, no name left
  * in device_dax's id list. Every step is a recorded write, except the
@@ -889,6 +1106,7 @@ static void reset_region(void)
 {
 	char rel[32];
 
+	clear_warn_once();
 	/* the id list belongs to device_dax and survives the reload; the
 	 * names still mean this region's devices, so take them out first */
 	for (unsigned i = 0; i < nnewids; i++) {
@@ -896,8 +1114,10 @@ static void reset_region(void)
 		free(newids[i]);
 	}
 	nnewids = 0;
-	if (hmem_module)
+	if (hmem_module) {
 		reload_hmem();
+		scrub_direct_map();
+	}
 	read_state(&cur);
 	for (unsigned i = 0; i < cur.ndevs; i++)
 		if (strcmp(cur.devs[i].driver, "-"))
@@ -1511,11 +1731,18 @@ int main(int argc, char **argv)
 	}
 	if (uname(&u) || sscanf(u.release, "%d.%d", &kmajor, &kminor) != 2)
 		fatal("uname");
-	printf("@@DAXREC BEGIN\n@@ KERNEL %s\n", u.release);
+	kmsg_open();
+	printf("@@DAXREC BEGIN\n@@ KERNEL %s\n@@ KVERSION %s\n", u.release, u.version);
+	if (panic_mode)
+		printf("@@ PANIC_ON_WARN 1\n");
+	kmsg_drain();	/* the boot's log: a WARN there is outside every step */
+	print_kwarns('U', 0);
 	begin_region();
 	for (; i < argc; i++)
 		run_file(argv[i]);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	kmsg_drain();
+	print_kwarns('U', step);
 	printf("@@DAXREC END steps=%lu expect_failures=%lu fatal=0 seconds=%.2f\n", step, nexpect_fail,
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	fflush(stdout);

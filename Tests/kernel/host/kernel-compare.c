@@ -4,7 +4,8 @@
  * of the region after it.
  *
  * usage: kernel-compare [--stop-at-first] [--verbose] [--profile 6.1|6.12]
- *                       [--by-hand] [--trees DIR] [--boot-seconds S] GUEST_LOG
+ *                       [--by-hand] [--trees DIR] [--panic-on-warn]
+ *                       [--boot-seconds S] GUEST_LOG
  *        kernel-compare --trees-only [--trees DIR] GUEST_LOG
  *
  * The guest captures the dax part of its sysfs as a tree ("@@ TREE" blocks,
@@ -28,6 +29,24 @@
  * --trees-only checks the trees of a log without a record (the devmem
  * boot's).
  *
+ * Kernel warnings: the guest records, after each write, the WARNs the
+ * kernel printed during it ("@@ K" lines: site and message). After each
+ * write on the model the host drains its DAXM_EVENT_KERNEL_WARNING events
+ * and compares them with the kernel's, in order: function, file, line (only
+ * when the guest booted the Debian kernel the model's line numbers are
+ * for) and message. A difference is a mismatch like an errno or a state
+ * one. Every step with a warning on either side is printed. A WARN outside
+ * any write ("@@ U") is a mismatch too. The guest clears the kernel's
+ * WARN_ONCE state at every reset ("@@ O"), and the host then calls
+ * daxm_clear_warn_once().
+ *
+ * --panic-on-warn: the log of a boot with panic_on_warn=1. The model runs
+ * with daxm_set_panic_on_warn(). The guest prints "@@ B step path =value"
+ * before each write; the kernel must panic ("Kernel panic - not syncing:
+ * ... panic_on_warn") inside exactly the step at which the model answers
+ * -EHOSTDOWN with a DAXM_WARN_PANIC warning, on the same site, and every
+ * step before it must match.
+ *
  * Exit status: 0 when everything matched and every expectation of the
  * scenarios held in the guest; 1 otherwise; 2 for a record that cannot be
  * read (the guest did not finish).
@@ -50,6 +69,8 @@
 
 #define MAX_LINES 4096
 #define HISTORY 6
+#define MAX_WARNS 64
+#define MAX_TAIL 400
 
 /* One region state: the record's S, D and M lines without "@@ X step ". */
 struct state {
@@ -62,6 +83,32 @@ static struct daxm_region_spec spec;
 static int region_id = -1;
 static char kernel_release[128];
 static int profile_override;
+
+/* One kernel WARN: as the guest saw it, or as the model predicted it. */
+struct warn {
+	char file[256];
+	unsigned line;
+	char func[128];
+	char msg[1024];
+	unsigned flags;		/* the model's DAXM_WARN_* */
+	int oops;		/* a BUG/Oops line: never predicted */
+};
+
+struct warns {
+	struct warn w[MAX_WARNS];
+	unsigned n;
+};
+
+static struct warns kwarns, mwarns;	/* the kernel's and the model's, this step */
+static unsigned long warns_kernel, warns_model, warn_steps, warns_outside;
+static int compare_lines = -1;		/* -1: not known yet (no KVERSION line) */
+static char debian_version[64];
+static int panic_mode;			/* --panic-on-warn */
+static int guest_panic_on_warn;		/* the record says "@@ PANIC_ON_WARN 1" */
+static unsigned long once_clears;
+static char *pending_write;		/* "@@ B": the write under way, "path =value" */
+static unsigned long pending_step;
+static char panic_summary[1024] = "not checked";
 
 static int stop_at_first, verbose;
 static unsigned long steps_compared, mismatches, expect_failures, fatals, steps_skipped;
@@ -246,12 +293,42 @@ static struct daxm_ctx *build_by_hand(void)
 	return c;
 }
 
+static void model_drain_warnings(struct daxm_ctx *c, struct warns *out);
+
 /* Use @c as the model from now on. */
 static void model_use(struct daxm_ctx *c)
 {
 	if (ctx)
 		daxm_unref(ctx);
 	ctx = c;
+	/* the warnings are printed next to the steps: not on stderr too */
+	daxm_set_log_priority(ctx, 3);
+	if (panic_mode && daxm_set_panic_on_warn(ctx, 1))
+		die(2, "daxm_set_panic_on_warn: %s", daxm_last_error());
+	model_drain_warnings(ctx, NULL);	/* whatever making it queued */
+}
+
+/* The DAXM_EVENT_KERNEL_WARNING events queued on @c, in order, into @out
+ * (NULL: dropped); other events are dropped. */
+static void model_drain_warnings(struct daxm_ctx *c, struct warns *out)
+{
+	struct daxm_event *ev;
+
+	if (out)
+		out->n = 0;
+	while (daxm_ctx_next_event(c, &ev) == 0 && ev) {
+		if (out && ev->type == DAXM_EVENT_KERNEL_WARNING && out->n < MAX_WARNS) {
+			struct warn *w = &out->w[out->n++];
+
+			memset(w, 0, sizeof(*w));
+			snprintf(w->file, sizeof(w->file), "%s", ev->warn_file ? ev->warn_file : "?");
+			snprintf(w->func, sizeof(w->func), "%s", ev->warn_function ? ev->warn_function : "?");
+			snprintf(w->msg, sizeof(w->msg), "%s", ev->warn_message ? ev->warn_message : "");
+			w->line = ev->warn_line;
+			w->flags = ev->warn_flags;
+		}
+		daxm_event_free(ev);
+	}
 }
 
 /* "key=value" out of a line; NULL if absent. Value ends at a space. */
@@ -372,6 +449,112 @@ static void model_path(const char *rel, char *out, size_t len)
 		snprintf(out, len, "%s", rel);
 }
 
+/* ---- kernel warnings ---------------------------------------------------------- */
+
+static size_t pct_decode(const char *enc, char *out, size_t outlen);
+
+/* A K/U line's rest, "FILE:LINE FUNC =MESSAGE" or "OOPS =TEXT", into @w. */
+static void parse_warn(const char *rest, struct warn *w)
+{
+	const char *eq = strstr(rest, " =");
+
+	memset(w, 0, sizeof(*w));
+	if (!eq)
+		die(2, "bad warning \"%s\"", rest);
+	pct_decode(eq + 2, w->msg, sizeof(w->msg));
+	if (!strncmp(rest, "OOPS =", 6)) {
+		w->oops = 1;
+		snprintf(w->file, sizeof(w->file), "-");
+		snprintf(w->func, sizeof(w->func), "OOPS");
+		return;
+	}
+	if (sscanf(rest, "%255[^: ]:%u %127s", w->file, &w->line, w->func) != 3)
+		die(2, "bad warning \"%s\"", rest);
+}
+
+static void format_warn(const struct warn *w, char *buf, size_t len)
+{
+	char msg[1100];
+	size_t n = 0;
+
+	for (const char *p = w->msg; *p && n + 4 < sizeof(msg); p++) {
+		if (*p == '\n') {
+			memcpy(msg + n, " / ", 3);
+			n += 3;
+		} else {
+			msg[n++] = *p;
+		}
+	}
+	msg[n] = '\0';
+	if (w->oops)
+		snprintf(buf, len, "BUG/Oops: %s", msg);
+	else
+		snprintf(buf, len, "%s:%u %s%s%s%s%s%s", w->file, w->line, w->func, *msg ? " \"" : " (no message)",
+			 msg, *msg ? "\"" : "", w->flags & DAXM_WARN_ONCE ? " (once)" : "",
+			 w->flags & DAXM_WARN_PANIC ? " (panicked)" : "");
+}
+
+/* Same site (function, file, and line when the kernel is the one the
+ * model's lines are for) and same message. */
+static int warn_equal(const struct warn *k, const struct warn *m)
+{
+	return !k->oops && !m->oops && !strcmp(k->func, m->func) && !strcmp(k->file, m->file) &&
+	       (compare_lines != 1 || k->line == m->line) && !strcmp(k->msg, m->msg);
+}
+
+static int warns_equal(const struct warns *k, const struct warns *m)
+{
+	if (k->n != m->n)
+		return 0;
+	for (unsigned i = 0; i < k->n; i++)
+		if (!warn_equal(&k->w[i], &m->w[i]))
+			return 0;
+	return 1;
+}
+
+/* Both lists, in order; differing entries marked '!'. */
+static void print_warn_pair(const struct warns *k, const struct warns *m)
+{
+	unsigned n = k->n > m->n ? k->n : m->n;
+	char a[1500], b[1500];
+
+	for (unsigned i = 0; i < n; i++) {
+		int same = i < k->n && i < m->n && warn_equal(&k->w[i], &m->w[i]);
+
+		if (i < k->n)
+			format_warn(&k->w[i], a, sizeof(a));
+		else
+			snprintf(a, sizeof(a), "(nothing)");
+		if (i < m->n)
+			format_warn(&m->w[i], b, sizeof(b));
+		else
+			snprintf(b, sizeof(b), "(nothing)");
+		printf("  %c kernel: %s\n  %c model:  %s\n", same ? ' ' : '!', a, same ? ' ' : '!', b);
+	}
+}
+
+/* "@@ KVERSION #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (...)": the model's
+ * warn_line is for Debian's 6.1.192 and 6.12.118; for another build only
+ * function and file are compared. */
+static void kernel_version(const char *text, int profile)
+{
+	const char *d = strstr(text, "Debian ");
+	const char *want = profile == DAXM_PROFILE_6_1 ? "6.1.192" : "6.12.118";
+	size_t n;
+
+	debian_version[0] = '\0';
+	if (d) {
+		n = strcspn(d + 7, " ");
+		snprintf(debian_version, sizeof(debian_version), "%.*s", (int)n, d + 7);
+	}
+	n = strlen(want);
+	compare_lines = !strncmp(debian_version, want, n) && (debian_version[n] == '-' || !debian_version[n]);
+	if (!compare_lines)
+		printf("note: the guest booted Debian %s, not %s: the model's warning line numbers are for %s, "
+		       "so warnings are compared by function, file and message only\n",
+		       *debian_version ? debian_version : "(unknown version)", want, want);
+}
+
 /* ---- reporting --------------------------------------------------------------- */
 
 static void print_state_pair(const struct state *k, const struct state *m)
@@ -412,6 +595,10 @@ static void mismatch(unsigned long step, const char *what, const char *write, co
 		printf("  step:   %s\n  errno:  kernel %s, model %s%s%s\n", write, krc, mrc,
 		       *model_error ? " - " : "", model_error);
 	print_state_pair(k, m);
+	if (write && (kwarns.n || mwarns.n)) {
+		printf("  kernel warnings of this step, in order, next to the model's:\n");
+		print_warn_pair(&kwarns, &mwarns);
+	}
 	printf("\n");
 	fflush(stdout);
 	if (stop_at_first)
@@ -421,6 +608,35 @@ static void mismatch(unsigned long step, const char *what, const char *write, co
 }
 
 /* ---- the record ------------------------------------------------------------- */
+
+/* --panic-on-warn: the console lines (the kernel's) since the last "@@ B",
+ * without their "[ seconds]" stamps. */
+static char *tail[MAX_TAIL];
+static unsigned ntail;
+static int tail_on;
+
+static void tail_add(const char *line)
+{
+	const char *p = line;
+
+	if (*p == '[' && (p = strchr(p, ']')))
+		p += 1 + (p[1] == ' ');
+	else
+		p = line;
+	if (ntail == MAX_TAIL)
+		return;
+	tail[ntail] = strdup(p);
+	if (!tail[ntail])
+		die(2, "out of memory");
+	ntail++;
+}
+
+static void tail_clear(void)
+{
+	for (unsigned i = 0; i < ntail; i++)
+		free(tail[i]);
+	ntail = 0;
+}
 
 static char *next_line(FILE *f, char **buf, size_t *cap)
 {
@@ -434,6 +650,8 @@ static char *next_line(FILE *f, char **buf, size_t *cap)
 
 		if (at)
 			return at;
+		if (tail_on)
+			tail_add(*buf);
 	}
 	return NULL;
 }
@@ -445,6 +663,7 @@ static void read_state_block(FILE *f, char **buf, size_t *cap, unsigned long ste
 	char prefix[48];
 
 	state_clear(st);
+	kwarns.n = 0;
 	for (;;) {
 		unsigned long s;
 		char kind;
@@ -453,6 +672,11 @@ static void read_state_block(FILE *f, char **buf, size_t *cap, unsigned long ste
 		line = next_line(f, buf, cap);
 		if (!line)
 			die(2, "the record ends inside the state of step %lu", step);
+		if (sscanf(line, "@@ K %lu %n", &s, &used) == 1 && s == step) {
+			if (kwarns.n < MAX_WARNS)
+				parse_warn(line + used, &kwarns.w[kwarns.n++]);
+			continue;
+		}
 		if (sscanf(line, "@@ %c %lu %n", &kind, &s, &used) != 2 || s != step ||
 		    !strchr("SDME", kind)) {
 			if (!strncmp(line, "@@ FATAL", 8))
@@ -768,6 +992,97 @@ static void read_tree(FILE *f, char **buf, size_t *cap, const char *begin)
 	state_clear(&expected);
 }
 
+/*
+ * --panic-on-warn, at the end of the log. The guest must have died inside
+ * the write of its last "@@ B" (a step with no "@@ W"), its console showing
+ * the WARN and "Kernel panic - not syncing: ... panic_on_warn ...". The
+ * model, given the same write, must answer -EHOSTDOWN, report the same
+ * warning (flagged DAXM_WARN_PANIC) and say it panicked. Returns 1 when all
+ * of that holds.
+ */
+static int check_panic(int ended)
+{
+	struct warns k = { 0 };
+	char kpanic[512] = "", mtext[1024] = "", msg[1024] = "", a[1500], b[1500], rel[256], path[300];
+	const char *eq, *why = NULL;
+	char *value;
+	int in_msg = 0, rc, panicked;
+
+	if (ended || !pending_write) {
+		snprintf(panic_summary, sizeof(panic_summary), "MISMATCH, the guest did not panic");
+		printf("\nPANIC MISMATCH: the guest did not panic: %s\n",
+		       ended ? "its record ended normally" : "no write was under way when the log ended");
+		return 0;
+	}
+	for (unsigned i = 0; i < ntail; i++) {
+		const char *line = tail[i], *at;
+
+		if (!strcmp(line, "------------[ cut here ]------------")) {
+			in_msg = 1;
+			msg[0] = '\0';
+		} else if (!strncmp(line, "WARNING: ", 9) && k.n < MAX_WARNS) {
+			struct warn *w = &k.w[k.n++];
+
+			memset(w, 0, sizeof(*w));
+			at = strstr(line, " at ");
+			if (!at || sscanf(at + 4, "%255[^: ]:%u %127[^+ ]", w->file, &w->line, w->func) != 3)
+				snprintf(w->func, sizeof(w->func), "?");
+			snprintf(w->msg, sizeof(w->msg), "%s", in_msg ? msg : "");
+			in_msg = 0;
+		} else if ((at = strstr(line, "Kernel panic - not syncing:"))) {
+			snprintf(kpanic, sizeof(kpanic), "%s", at);
+			break;
+		} else if (in_msg) {
+			size_t n = strlen(msg);
+
+			snprintf(msg + n, sizeof(msg) - n, "%s%s", n ? "\n" : "", line);
+		}
+	}
+	printf("\npanic_on_warn: the guest died in step %lu (scenario %u \"%s\", its step %lu): write %s\n",
+	       pending_step, scn_index, scn_name, scn_step + 1, pending_write);
+	printf("  kernel: %s\n", *kpanic ? kpanic : "(no \"Kernel panic - not syncing\" line)");
+	eq = strstr(pending_write, " =");
+	if (sscanf(pending_write, "%255s", rel) != 1 || !eq)
+		die(2, "bad line \"@@ B %lu %s\"", pending_step, pending_write);
+	if (!in_sync) {
+		snprintf(panic_summary, sizeof(panic_summary), "not compared, the model was out of sync (MISMATCH above)");
+		printf("  (not compared: the model was out of sync since a mismatch)\n");
+		return 0;
+	}
+	value = decode_value(eq + 2);
+	model_path(rel, path, sizeof(path));
+	rc = daxm_attr_write(ctx, path, value);
+	free(value);
+	snprintf(model_error, sizeof(model_error), "%s", rc ? daxm_last_error() : "");
+	model_drain_warnings(ctx, &mwarns);
+	panicked = daxm_ctx_get_panic(ctx, mtext, sizeof(mtext));
+	printf("  model:  %s%s%s; daxm_ctx_get_panic: %d%s%s\n", errname(-rc), *model_error ? " - " : "", model_error,
+	       panicked, panicked == 1 ? ": " : "", panicked == 1 ? mtext : "");
+	printf("  the warning on the console, next to the model's:\n");
+	print_warn_pair(&k, &mwarns);
+	if (!*kpanic || !strstr(kpanic, "panic_on_warn"))
+		why = "the guest's log does not end in a panic_on_warn panic";
+	else if (!k.n)
+		why = "no WARNING line on the guest's console before the panic";
+	else if (rc != -EHOSTDOWN || panicked != 1)
+		why = "the model did not panic at this step";
+	else if (!mwarns.n || !(mwarns.w[mwarns.n - 1].flags & DAXM_WARN_PANIC))
+		why = "the model's last warning is not flagged DAXM_WARN_PANIC";
+	else if (!warns_equal(&k, &mwarns))
+		why = "the kernel panicked on another warning than the model";
+	if (why) {
+		mismatches++;
+		snprintf(panic_summary, sizeof(panic_summary), "MISMATCH at step %lu, %s", pending_step, why);
+		printf("PANIC MISMATCH: %s\n\n", why);
+		return 0;
+	}
+	format_warn(&k.w[k.n - 1], a, sizeof(a));
+	snprintf(b, sizeof(b), "%s", pending_write);
+	snprintf(panic_summary, sizeof(panic_summary), "both panicked at step %lu (%.200s: %.300s)", pending_step, b, a);
+	printf("  both panicked at step %lu, on the same warning\n\n", pending_step);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *log = NULL;
@@ -777,7 +1092,7 @@ int main(int argc, char **argv)
 	char *buf = NULL, *line;
 	size_t cap = 0;
 	FILE *f;
-	int begun = 0, ended = 0, trees_only = 0, by_hand = 0;
+	int begun = 0, ended = 0, trees_only = 0, by_hand = 0, panic_ok = 0;
 	unsigned long writes = 0, guest_steps = 0, nregions = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -795,11 +1110,13 @@ int main(int argc, char **argv)
 			trees_only = 1;
 		else if (!strcmp(argv[i], "--by-hand"))
 			by_hand = 1;
+		else if (!strcmp(argv[i], "--panic-on-warn"))
+			panic_mode = 1;
 		else if (argv[i][0] != '-' && !log)
 			log = argv[i];
 		else
 			die(2, "usage: kernel-compare [--stop-at-first] [--verbose] [--profile 6.1|6.12] "
-			       "[--by-hand] [--trees DIR] [--trees-only] [--boot-seconds S] GUEST_LOG");
+			       "[--by-hand] [--trees DIR] [--trees-only] [--panic-on-warn] [--boot-seconds S] GUEST_LOG");
 	}
 	if (profile_override)
 		by_hand = 1;	/* an imported region follows the tree's osrelease */
@@ -837,6 +1154,36 @@ int main(int argc, char **argv)
 		}
 		if (!strncmp(line, "@@ KERNEL ", 10)) {
 			snprintf(kernel_release, sizeof(kernel_release), "%s", line + 10);
+		} else if (!strncmp(line, "@@ KVERSION ", 12)) {
+			kernel_version(line + 12, profile_of(kernel_release));
+		} else if (!strcmp(line, "@@ PANIC_ON_WARN 1")) {
+			guest_panic_on_warn = 1;
+			if (!panic_mode)
+				die(2, "%s: the guest ran with panic_on_warn=1: give --panic-on-warn", log);
+		} else if (sscanf(line, "@@ U %lu %n", &step, &used) == 1) {
+			struct warn w;
+			char text[1500];
+
+			parse_warn(line + used, &w);
+			format_warn(&w, text, sizeof(text));
+			warns_outside++;
+			mismatches++;
+			printf("\nMISMATCH (a kernel warning outside any write) after step %lu, scenario %u \"%s\": "
+			       "%s\n\n", step, scn_index, scn_name, text);
+		} else if (sscanf(line, "@@ O %lu", &step) == 1) {
+			/* the guest cleared the kernel's WARN_ONCE state */
+			if (ctx && in_sync && daxm_clear_warn_once(ctx) && !panic_mode)
+				die(2, "daxm_clear_warn_once: %s", daxm_last_error());
+			once_clears++;
+		} else if (sscanf(line, "@@ B %lu %n", &step, &used) == 1) {
+			/* --panic-on-warn: this step's write starts */
+			free(pending_write);
+			pending_write = strdup(line + used);
+			if (!pending_write)
+				die(2, "out of memory");
+			pending_step = step;
+			tail_clear();
+			tail_on = panic_mode;
 		} else if (!strncmp(line, "@@ REGION ", 10)) {
 			/* a region as its producer made it (at boot, or after the
 			 * guest reloaded dax_hmem): a fresh model from its state */
@@ -929,6 +1276,12 @@ int main(int argc, char **argv)
 				die(2, "out of memory");
 			writes++;
 			scn_step++;
+			if (pending_write && pending_step == step) {
+				free(pending_write);
+				pending_write = NULL;
+				tail_on = 0;
+				tail_clear();
+			}
 			read_state_block(f, &buf, &cap, step, &kstate);
 			if (!in_sync) {
 				steps_skipped++;
@@ -939,17 +1292,27 @@ int main(int argc, char **argv)
 			model_path(rel, path, sizeof(path));
 			rc = daxm_attr_write(ctx, path, value);
 			snprintf(model_error, sizeof(model_error), "%s", rc ? daxm_last_error() : "");
+			model_drain_warnings(ctx, &mwarns);
 			free(value);
 			snprintf(desc, sizeof(desc), "write %s =%s", rel, enc);
 			free(enc);
 			model_state(&mstate);
 			steps_compared++;
-			if (strcmp(rc_k, errname(-rc)) || !states_equal(&kstate, &mstate)) {
+			warns_kernel += kwarns.n;
+			warns_model += mwarns.n;
+			if (kwarns.n || mwarns.n) {
+				warn_steps++;
+				printf("warnings at step %lu (scenario %u \"%s\", its step %lu, seed %s): %s -> %s\n", step,
+				       scn_index, scn_name, scn_step, scn_seed, desc, rc_k);
+				print_warn_pair(&kwarns, &mwarns);
+			}
+			if (strcmp(rc_k, errname(-rc)) || !states_equal(&kstate, &mstate) ||
+			    !warns_equal(&kwarns, &mwarns)) {
 				char rc_m[32];
 
 				snprintf(rc_m, sizeof(rc_m), "%s", errname(-rc));
-				mismatch(step, strcmp(rc_k, rc_m) ? "errno" : "state", desc, rc_k, rc_m, &kstate,
-					 &mstate);
+				mismatch(step, strcmp(rc_k, rc_m) ? "errno" : !states_equal(&kstate, &mstate) ? "state" :
+					 "kernel warnings", desc, rc_k, rc_m, &kstate, &mstate);
 				if (stop_at_first)
 					break;
 				continue;
@@ -974,7 +1337,11 @@ int main(int argc, char **argv)
 	}
 	if (!begun)
 		die(2, "%s: no \"@@DAXREC BEGIN\": the guest never ran sysfs-replay", log);
-	if (!ended && !(stop_at_first && mismatches))
+	if (panic_mode && !guest_panic_on_warn)
+		die(2, "%s: the guest did not run with panic_on_warn=1 (no \"@@ PANIC_ON_WARN 1\")", log);
+	if (panic_mode)
+		panic_ok = check_panic(ended);
+	else if (!ended && !(stop_at_first && mismatches))
 		die(2, "%s: the record has no end: the guest stopped early", log);
 	if (ended && guest_steps != writes)
 		die(2, "%s: the record announces %lu steps but holds %lu", log, guest_steps, writes);
@@ -985,6 +1352,11 @@ int main(int argc, char **argv)
 	       kernel_release, spec.profile == DAXM_PROFILE_6_1 ? "6.1" : "6.12", region_id, steps_compared,
 	       mismatches, steps_skipped, expect_failures + fatals, scn_index, regions_imported, nregions,
 	       ntrees, tree_mismatches);
+	printf("%lu kernel warnings and %lu predicted on %lu steps (lines %s), %lu outside a write; ",
+	       warns_kernel, warns_model, warn_steps,
+	       compare_lines == 1 ? "compared" : "not compared: another kernel build", warns_outside);
+	if (panic_mode)
+		printf("panic_on_warn: %s; ", panic_summary);
 	if (boot_seconds >= 0)
 		printf("boot+guest %.1fs, ", boot_seconds);
 	else if (guest_seconds >= 0)
@@ -994,5 +1366,5 @@ int main(int argc, char **argv)
 	state_clear(&kstate);
 	state_clear(&mstate);
 	daxm_unref(ctx);
-	return mismatches || tree_mismatches || expect_failures || fatals ? 1 : 0;
+	return mismatches || tree_mismatches || expect_failures || fatals || (panic_mode && !panic_ok) ? 1 : 0;
 }
