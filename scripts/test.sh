@@ -22,7 +22,10 @@
 #      building and running; its ratios are printed, not asserted;
 #   9. the real kernel as referee (Tests/kernel/run.sh): Debian's Linux 6.1
 #      and 6.12 booted in QEMU (TCG), the same sysfs writes replayed on their
-#      /sys/bus/dax and on the model, compared step by step.
+#      /sys/bus/dax and on the model, compared step by step (errno, layout,
+#      and the kernel WARNs each write printed against the model's
+#      warnings); one more boot per kernel with panic_on_warn=1 must panic
+#      at exactly the step the model names.
 #
 # Needs a Swift 6.3+ toolchain in PATH. Build trees: .build (SwiftPM),
 # build-release, build-static-stdlib, build-kernel (all gitignored).
