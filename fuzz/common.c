@@ -114,6 +114,16 @@ int fuzz_verbose(void)
 	return v;
 }
 
+int fuzz_skip_known(void)
+{
+	static int v = -1;
+	if (v < 0) {
+		const char *e = getenv("DAXM_FUZZ_SKIP_KNOWN");
+		v = e && *e && strcmp(e, "0") != 0;
+	}
+	return v;
+}
+
 /* ---- the library's own checks ------------------------------------------ */
 
 void fuzz_log(struct daxm_ctx *ctx, int priority, const char *file, int line,
@@ -615,7 +625,9 @@ void exercise_model(struct daxm_ctx *ctx)
 			/* close whatever group is open, then offer one more extent
 			 * at the region's end and release it again */
 			rc = RC_ERRNO(daxm_region_add_extents(r, NULL, 0, 0));
-			if (rc == -E2BIG)
+			/* TODO(issue 10 item 9): drop the fuzz_skip_known() test
+			 * once a loaded oversized staged group is refused. */
+			if (rc == -E2BIG && !fuzz_skip_known())
 				fuzz_fail("region%d: closing its open group with no new record gives -E2BIG", rid);
 			memset(&spec, 0, sizeof(spec));
 			spec.offset = size >= 2 * MiB ? (size - 2 * MiB) / (2 * MiB) * (2 * MiB) : 0;

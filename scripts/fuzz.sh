@@ -35,6 +35,9 @@
 #   DAXM_FUZZ_JOBS=N     swift build -j (default 2)
 #   DAXM_FUZZ_RSS_MB=N   libFuzzer -rss_limit_mb (default 2048)
 #   DAXM_FUZZ_SEED=N     libFuzzer -seed (default: random)
+#   DAXM_FUZZ_SKIP_KNOWN=1  the harnesses steer around the open bugs of
+#                        fuzz/crashes/OPEN (default in --ci, whose replay
+#                        covers them; see fuzz/README.md)
 # SWIFT_BACKTRACE=enable=no is always set: under ASan the Swift backtracer
 # hangs and holds the pipes open.
 set -euo pipefail
@@ -47,7 +50,7 @@ mode=fuzz
 seconds=60
 case "${1:-}" in
 --replay) mode=replay; shift ;;
---ci) mode=ci; seconds=20; shift ;;
+--ci) mode=ci; seconds=20; shift; export DAXM_FUZZ_SKIP_KNOWN=${DAXM_FUZZ_SKIP_KNOWN:-1} ;;
 --seeds) mode=seeds; shift ;;
 -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 [0-9]*) seconds=$1; shift ;;
@@ -126,46 +129,6 @@ work=$(mktemp -d "$tmp_base/daxm-fuzz-run.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export TMPDIR=$work
 
-# ---- replay ---------------------------------------------------------------------
-# Reproducers: every file in fuzz/crashes/<harness>/ except notes (*.md,
-# *.txt), one process each, so each failure is reported.
-failed=0
-declare -A replay_status
-for h in "${harnesses[@]}"; do
-	n=0 bad=0
-	if [ -d "fuzz/crashes/$h" ]; then
-		for f in "fuzz/crashes/$h"/*; do
-			[ -f "$f" ] || continue
-			case "$f" in *.md | *.txt) continue ;; esac
-			n=$((n + 1))
-			if ! timeout 120 "$bin/$h" -rss_limit_mb=2048 -artifact_prefix="$work/" "$f" \
-				>"$work/replay.log" 2>&1; then
-				bad=$((bad + 1))
-				echo "REPLAY FAIL  $h  $f"
-				grep -m2 -E 'fuzz: FAIL|ERROR: |runtime error|Fatal error|SUMMARY' "$work/replay.log" |
-					sed 's/^/             /' || true
-			fi
-		done
-	fi
-	# the seed corpus: -runs=0 executes each input once and stops
-	if [ -d "fuzz/corpus/$h" ] &&
-		! timeout 300 "$bin/$h" -runs=0 -rss_limit_mb=2048 -artifact_prefix="$work/" "fuzz/corpus/$h" \
-			>"$work/corpus.log" 2>&1; then
-		bad=$((bad + 1))
-		echo "REPLAY FAIL  $h  fuzz/corpus/$h (a seed input)"
-		grep -m3 -E 'fuzz: FAIL|ERROR: |runtime error|Fatal error|SUMMARY|Test unit' "$work/corpus.log" |
-			sed 's/^/             /' || true
-	fi
-	replay_status[$h]="$n reproducers + $(find "fuzz/corpus/$h" -type f 2>/dev/null | wc -l) seeds, $bad failed"
-	[ $bad -eq 0 ] || failed=1
-	echo "replay  $h: ${replay_status[$h]}"
-done
-
-if [ "$mode" = replay ]; then
-	exit $failed
-fi
-
-# ---- fuzz -----------------------------------------------------------------------
 # signature LOG: one line naming the failure, for telling crashes apart:
 # the harness's message or the sanitizer's kind, the API function called
 # and the first frame in the library's sources.
@@ -176,9 +139,62 @@ signature() {
 	[ -n "$what" ] || what="unknown failure"
 	api=$(grep -m1 -oE ' in daxm_[a-z_0-9]+' "$log" || true)
 	frame=$(grep -m1 -oE ' in [^ ]+ [^ ]*Sources/[^ :]+' "$log" | sed -E 's/ in ([^ ]+) .*Sources\//\1 /' || true)
-	printf '%s |%s | %s' "$what" "$api" "$frame" | tr -d '0-9' | tr -s ' ' | cut -c1-200
+	case "$what" in *LeakSanitizer*) frame="" ;; esac # the frames are the allocations
+	printf '%s |%s | %s' "$what" "$api" "$frame" | tr -s ' ' | cut -c1-200
 }
 
+# ---- replay ---------------------------------------------------------------------
+# Reproducers: every file in fuzz/crashes/<harness>/ except notes (*.md,
+# *.txt), one process each, so each failure is reported. A reproducer
+# listed in fuzz/crashes/OPEN is a bug not fixed yet: its failure is
+# reported (XFAIL) and tolerated; once it passes (XPASS) the script fails
+# until its line is removed, so the list stays true.
+failed=0
+declare -A replay_status
+is_open() { grep -qE "^$1([[:space:]]|\$)" fuzz/crashes/OPEN 2>/dev/null; }
+for h in "${harnesses[@]}"; do
+	n=0 bad=0 xfail=0
+	if [ -d "fuzz/crashes/$h" ]; then
+		for f in "fuzz/crashes/$h"/*; do
+			[ -f "$f" ] || continue
+			case "$f" in *.md | *.txt) continue ;; esac
+			n=$((n + 1))
+			rel=${f#fuzz/crashes/}
+			if timeout 120 "$bin/$h" -rss_limit_mb=2048 -artifact_prefix="$work/" "$f" \
+				>"$work/replay.log" 2>&1; then
+				if is_open "$rel"; then
+					bad=$((bad + 1))
+					echo "XPASS        $h  $f: fixed? remove its line from fuzz/crashes/OPEN"
+				fi
+			elif is_open "$rel"; then
+				xfail=$((xfail + 1))
+				echo "XFAIL        $h  $f  ($(signature "$work/replay.log"))"
+			else
+				bad=$((bad + 1))
+				echo "REPLAY FAIL  $h  $f"
+				echo "             $(signature "$work/replay.log")"
+				grep -m2 -E 'fuzz: FAIL|daxm_last_error' "$work/replay.log" | sed 's/^/             /' || true
+			fi
+		done
+	fi
+	# the seed corpus: -runs=0 executes each input once and stops
+	if [ -d "fuzz/corpus/$h" ] &&
+		! timeout 300 "$bin/$h" -runs=0 -rss_limit_mb=2048 -artifact_prefix="$work/" "fuzz/corpus/$h" \
+			>"$work/corpus.log" 2>&1; then
+		bad=$((bad + 1))
+		echo "REPLAY FAIL  $h  fuzz/corpus/$h (a seed input)"
+		echo "             $(signature "$work/corpus.log")"
+	fi
+	replay_status[$h]="$n reproducers ($xfail open) + $(find "fuzz/corpus/$h" -type f 2>/dev/null | wc -l) seeds: $bad failed"
+	[ $bad -eq 0 ] || failed=1
+	echo "replay  $h: ${replay_status[$h]}"
+done
+
+if [ "$mode" = replay ]; then
+	exit $failed
+fi
+
+# ---- fuzz -----------------------------------------------------------------------
 declare -A execs cov ft crashes
 new_crashes=0
 for h in "${harnesses[@]}"; do
@@ -221,8 +237,9 @@ for h in "${harnesses[@]}"; do
 		fi
 		crashes[$h]=$((crashes[$h] + 1))
 		sig=$(signature "$log")
-		if [ -z "${seen[$sig]:-}" ]; then
-			seen[$sig]=1
+		key=$(tr -d '0-9' <<<"$sig") # the same failure with other numbers
+		if [ -z "${seen[$key]:-}" ]; then
+			seen[$key]=1
 			name=$(basename "$art")
 			if [ ! -e "fuzz/crashes/$h/$name" ]; then
 				cp "$art" "fuzz/crashes/$h/$name"
