@@ -160,7 +160,7 @@ for h in "${harnesses[@]}"; do
 			case "$f" in *.md | *.txt) continue ;; esac
 			n=$((n + 1))
 			rel=${f#fuzz/crashes/}
-			if timeout 120 "$bin/$h" -rss_limit_mb=2048 -artifact_prefix="$work/" "$f" \
+			if DAXM_FUZZ_SKIP_KNOWN=0 timeout 120 "$bin/$h" -rss_limit_mb=2048 -artifact_prefix="$work/" "$f" \
 				>"$work/replay.log" 2>&1; then
 				if is_open "$rel"; then
 					bad=$((bad + 1))
@@ -179,7 +179,7 @@ for h in "${harnesses[@]}"; do
 	fi
 	# the seed corpus: -runs=0 executes each input once and stops
 	if [ -d "fuzz/corpus/$h" ] &&
-		! timeout 300 "$bin/$h" -runs=0 -rss_limit_mb=2048 -artifact_prefix="$work/" "fuzz/corpus/$h" \
+		! DAXM_FUZZ_SKIP_KNOWN=0 timeout 300 "$bin/$h" -runs=0 -rss_limit_mb=2048 -artifact_prefix="$work/" "fuzz/corpus/$h" \
 			>"$work/corpus.log" 2>&1; then
 		bad=$((bad + 1))
 		echo "REPLAY FAIL  $h  fuzz/corpus/$h (a seed input)"
