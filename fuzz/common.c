@@ -130,8 +130,9 @@ void fuzz_log(struct daxm_ctx *ctx, int priority, const char *file, int line,
 	      const char *fn, const char *msg)
 {
 	(void)ctx, (void)priority, (void)file, (void)line;
-	if ((fn && strcmp(fn, "verifyAfterCall") == 0) ||
-	    (msg && (strstr(msg, "internal invariant") || strstr(msg, "broken promise"))))
+	/* By the function name only: messages echo caller input (a path, a
+	 * value), so a message test would be spoofed by the fuzzer itself. */
+	if (fn && strcmp(fn, "verifyAfterCall") == 0)
 		fuzz_fail("the library's own check failed in %s: %s", fn ? fn : "?",
 			  msg ? msg : "?");
 }

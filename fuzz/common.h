@@ -71,9 +71,10 @@ int fuzz_skip_known(void);
 /* ---- the library's own checks ------------------------------------------ */
 
 /* The log function every harness installs: fails on a message of the
- * per-call invariant check (function "verifyAfterCall", built with
- * DAXMODEL_INTERNAL_CHECKS) or on any message naming a broken internal
- * invariant or promise; swallows the others. */
+ * per-call invariant and promise check (function "verifyAfterCall", built
+ * with DAXMODEL_INTERNAL_CHECKS); swallows the others. Only the function
+ * name counts: message texts echo the caller's paths and values, which
+ * libFuzzer would learn to fill with "internal invariant". */
 void fuzz_log(struct daxm_ctx *ctx, int priority, const char *file, int line,
 	      const char *fn, const char *msg);
 /* daxm_set_log_fn(ctx, fuzz_log) and a log priority of LOG_INFO (so the

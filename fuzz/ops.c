@@ -428,8 +428,10 @@ static void op_region_new(struct state *s)
 			spec.size = GiB;
 	}
 	/* TODO(issue 10 item 4): remove once region_new refuses what load
-	 * refuses (max_extents > 2^30, max_extents_per_group > 2^24). */
-	if (fuzz_skip_known() && (spec.max_extents > 1u << 30 || spec.max_extents_per_group > 1u << 24))
+	 * refuses: max_extents > 2^30, max_extents_per_group > 2^24, and 0 for
+	 * either on a static or dynamic region. */
+	if (fuzz_skip_known() && (spec.max_extents - 1 >= 1u << 30 ||
+				  spec.max_extents_per_group - 1 >= 1u << 24))
 		spec.max_extents = spec.max_extents_per_group = 1;
 	rc = RC_ERRNO(daxm_region_new(s->ctx, &spec, in_u8(in) & 1 ? &r : NULL));
 	if (rc == 0 && r != (struct daxm_region *)1) {
