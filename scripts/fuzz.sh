@@ -248,6 +248,8 @@ for h in "${harnesses[@]}"; do
 				echo "NEW CRASH  $h  fuzz/crashes/$h/$name"
 				echo "           $sig"
 				echo "           log: $scratch/$h-$name.log"
+				grep -m12 -E 'fuzz: FAIL|daxm_last_error|ERROR: |runtime error|^ +#[0-9]+ .*(Sources|fuzz)/' "$log" |
+					cut -c1-240 | sed 's/^/           | /' || true
 			fi
 		fi
 		rm -f "$arts"/*
