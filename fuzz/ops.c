@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define MAX_OPS 160
 #define POOL 24
@@ -908,11 +909,20 @@ static void op_misc(struct state *s)
 			fuzz_fail("a NULL argument is not -EINVAL");
 		break;
 	case 2: {
-		/* a save into a directory that does not exist fails cleanly */
-		char path[PATH_MAX];
+		/* a save into a directory that does not exist fails cleanly; a
+		 * save to a name with any bytes writes exactly that name */
+		char path[PATH_MAX], name[40];
 		fuzz_path(path, sizeof(path), "no/such/dir/state.json");
 		if (RC_ERRNO(daxm_ctx_save(s->ctx, path)) == 0)
 			fuzz_fail("a save into a missing directory succeeded");
+		snprintf(name, sizeof(name), "save-%c%c.json", 'a' + (k >> 4) % 16, 0x80 + (k & 0x7f));
+		/* TODO(issue 10 item 7): non-UTF-8 path bytes become U+FFFD. */
+		if (fuzz_skip_known())
+			name[6] = 'x';
+		fuzz_path(path, sizeof(path), name);
+		if (RC_ERRNO(daxm_ctx_save(s->ctx, path)) != 0 || access(path, F_OK) != 0)
+			fuzz_fail("daxm_ctx_save(\"%s\") did not write that file", name);
+		unlink(path);
 		break;
 	}
 	default:
