@@ -46,6 +46,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# shellcheck source=scripts/deps.sh
+. "$root/scripts/deps.sh"
+daxm_need_swift
 
 all_harnesses=(ops state sysfs)
 mode=fuzz
@@ -60,7 +63,8 @@ esac
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=("${all_harnesses[@]}")
 for h in "${harnesses[@]}"; do
-	[ -f "fuzz/$h.c" ] || { echo "fuzz.sh: no harness fuzz/$h.c" >&2; exit 2; }
+	[ -f "fuzz/$h.c" ] && [ "$h" != common ] && [ "$h" != seeds ] ||
+		{ echo "fuzz.sh: no harness fuzz/$h.c (harnesses: ${all_harnesses[*]})" >&2; exit 2; }
 done
 
 export SWIFT_BACKTRACE=enable=no
@@ -90,7 +94,9 @@ swift build -c release -j "${DAXM_FUZZ_JOBS:-2}" --scratch-path "$scratch" --pro
 echo "${swift_flags[*]}" >"$stamp"
 ln -sf libdaxmodel.so "$lib/libdaxmodel.so.0" # the SONAME the harnesses ask for
 
-cc=$(command -v clang)
+# the toolchain's clang: its libFuzzer and sanitizer runtimes match swiftc's
+cc="$(dirname "$(command -v swiftc)")/clang"
+[ -x "$cc" ] || daxm_die "no clang next to swiftc ($cc): the harnesses need the Swift toolchain's clang"
 cflags=(-g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -Iinclude)
 ldflags=(-fuse-ld=lld -L"$lib" -ldaxmodel -Wl,-rpath,"$lib")
 
