@@ -6,6 +6,9 @@
 #   2. SwiftPM: swift build, swift test (Swift Testing; runs the C test too),
 #      and the C test again against AddressSanitizer and ThreadSanitizer
 #      builds;
+#   2b. the libFuzzer harnesses (scripts/fuzz.sh --ci): every reproducer of
+#      fuzz/crashes and every seed of fuzz/corpus replayed, then 20 s of
+#      fuzzing per harness;
 #   3. CMake (Release, Ninja): build, ctest (C test, demo, export check);
 #   4. cmake --install into a temporary prefix, which is then moved
 #      elsewhere (the installed tree must be relocatable);
@@ -32,6 +35,7 @@
 # Environment:
 #   DAXM_TEST_SKIP_STATIC_STDLIB=1  skip step 8
 #   DAXM_SKIP_KERNEL=1              skip step 9 (the summary says SKIPPED)
+#   DAXM_TEST_SKIP_FUZZ=1           skip step 2b
 #   DAXM_TEST_KEEP=1                keep the temporary install tree
 set -euo pipefail
 
@@ -138,6 +142,19 @@ end
 begin "C test under ThreadSanitizer (swift build -sanitize=thread)"
 sanitized_ctest tsan debug thread
 end
+
+# ---- 2b. fuzz harnesses ------------------------------------------------------------------
+# The library built with ASan, coverage and its internal checks
+# (.build-fuzz), the harnesses of fuzz/ against it; reproducers and seeds
+# must run clean (known open bugs: fuzz/crashes/OPEN), then each harness
+# fuzzes 20 s and any new crash fails the step. See fuzz/README.md.
+if [ "${DAXM_TEST_SKIP_FUZZ:-0}" = 1 ]; then
+	skip "fuzz harnesses (scripts/fuzz.sh --ci)" "DAXM_TEST_SKIP_FUZZ=1"
+else
+	begin "fuzz harnesses: replay + 20 s each (scripts/fuzz.sh --ci)"
+	scripts/fuzz.sh --ci
+	end
+fi
 
 # ---- 3. CMake --------------------------------------------------------------------------
 build="build-release"
