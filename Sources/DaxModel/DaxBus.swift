@@ -117,6 +117,9 @@ public final class DaxBus: @unchecked Sendable {
         guard let span = Span(start: spec.start, length: spec.size) else {
             throw DaxError(.invalidArgument, "region start + size passes 2^64")
         }
+        guard RegionSpec.validNodes.contains(spec.targetNode), RegionSpec.validNodes.contains(spec.numaNode) else {
+            throw DaxError(.invalidArgument, "region target_node \(spec.targetNode) or numa_node \(spec.numaNode) is not -1 or a node number")
+        }
         if spec.kind == .staticRegion, spec.idle {
             throw DaxError(.invalidArgument, "a static region cannot start idle")
         }

@@ -71,8 +71,12 @@ public final class Region: @unchecked Sendable {
         self.model = model
         self.anchor = model.anchor
         self.free = spec.kind == .sparse ? FreeSpace() : FreeSpace(span)
-        sparse.maxPerGroup = spec.maxExtentsPerGroup
-        sparse.maxExtents = spec.maxExtents
+        // Only sparse regions have extents: other kinds keep the defaults
+        // whatever the spec says, so what they save always loads.
+        if spec.kind == .sparse {
+            sparse.maxPerGroup = spec.maxExtentsPerGroup
+            sparse.maxExtents = spec.maxExtents
+        }
         sparse.revoke = spec.revokeOnForcedRelease
         sanitizeOnRelease = spec.sanitizeOnRelease
     }

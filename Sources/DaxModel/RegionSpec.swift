@@ -21,6 +21,8 @@ public struct RegionSpec: Sendable {
     public var maxExtentsPerGroup = 100
     /// Sparse regions: most extents the region holds, 1...extentLimit.
     public var maxExtents = 1 << 20
+    /// Node numbers a region may carry: -1 (none) or a node id.
+    public static let validNodes = -1...Int(Int32.max)
     /// The largest `maxExtentsPerGroup` accepted (2^24).
     public static let groupLimit = 1 << 24
     /// The largest `maxExtents` accepted (2^30).

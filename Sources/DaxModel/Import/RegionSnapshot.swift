@@ -49,13 +49,33 @@ extension DaxBus {
         guard let id = spec.id, id >= 0, id <= Int(Int32.max) else { throw DaxError(.invalidArgument, "import: region id is missing") }
         guard regionsById[id] == nil else { throw DaxError(.exists, "region\(id) already exists") }
         guard Region.validAligns.contains(spec.align), spec.size > 0,
+              spec.start % spec.align == 0, spec.size % spec.align == 0,
               let span = Span(start: spec.start, length: spec.size) else {
             throw DaxError(.invalidArgument, "region\(id): start 0x\(String(spec.start, radix: 16)), size \(spec.size) or align \(spec.align) is not valid")
+        }
+        for (label, node) in [("target_node", spec.targetNode), ("numa_node", spec.numaNode)] where !RegionSpec.validNodes.contains(node) {
+            throw DaxError(.invalidArgument, "region\(id): \(label) \(node) is not -1 or a node number up to \(Int32.max)")
         }
         if let other = regions.first(where: { $0.span.start <= span.last && span.start <= $0.span.last }) {
             throw DaxError(.busy, "region\(id): \(span) overlaps \(other.name)")
         }
         let region = Region(id: id, spec: spec, span: span, model: self)
+        do {
+            try fill(region, from: snapshot)
+        } catch {
+            // The half-built region and its devices hold each other: break
+            // the links, or a refused import would leak them (and the
+            // anchor they hold).
+            region.tearDown()
+            throw error
+        }
+        regionsById[id] = region
+        sortedIds.insert(id, at: sortedIds.firstIndex { $0 > id } ?? sortedIds.count)
+        return region
+    }
+
+    private func fill(_ region: Region, from snapshot: RegionSnapshot) throws(DaxError) {
+        let spec = snapshot.spec, id = region.id
         for snap in snapshot.devices.sorted(by: { $0.id < $1.id }) {
             let name = "dax\(id).\(snap.id)"
             guard snap.id >= 0, snap.id <= Int(Int32.max), region.ids.claim(snap.id) else {
@@ -77,8 +97,8 @@ extension DaxBus {
             guard !snap.bound || device.size > 0 else { throw DaxError(.invalidArgument, "\(name): bound at size 0") }
             device.isBound = snap.bound
         }
-        if spec.kind == .staticRegion, region.devices.count != 1 {
-            throw DaxError(.invalidArgument, "region\(id): a static region has exactly one device")
+        if spec.kind == .staticRegion, region.devices.count != 1 || region.free.total != 0 {
+            throw DaxError(.invalidArgument, "region\(id): a static region has exactly one device, over the whole region")
         }
         for (label, wanted) in [("seed", snapshot.seed), ("create", snapshot.youngest)] {
             guard let wanted else { continue }
@@ -89,8 +109,5 @@ extension DaxBus {
         }
         let problems = region.checkInvariants()
         if let first = problems.first { throw DaxError(.invalidArgument, "import: \(first)") }
-        regionsById[id] = region
-        sortedIds.insert(id, at: sortedIds.firstIndex { $0 > id } ?? sortedIds.count)
-        return region
     }
 }

@@ -435,6 +435,8 @@ struct StateReader {
         var warning: KernelWarning?
         if let w = doc["warning"], w != .null { warning = try nested("warning").warning(w) }
         guard (kind == .kernelWarning) == (warning != nil) else { throw bad("warning", "is present exactly on kernel warning events") }
+        let named = kind == .deviceLostMemory || kind == .kernelWarning
+        guard named == (device != nil) else { throw bad("device", "is present exactly on lost-memory and kernel warning events") }
         return DaxEvent(kind: kind, regionId: try int(doc, "region", 0...Int(Int32.max)),
                         requestId: try uint(doc, "request"), records: records, device: device, warning: warning)
     }
