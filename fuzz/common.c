@@ -563,12 +563,14 @@ static void drain_all(struct daxm_ctx *ctx)
 	int guard = 0;
 
 	while (daxm_ctx_next_event(ctx, &ev) == 0 && ev) {
-		if (ev->type < DAXM_EVENT_GROUP || ev->type > DAXM_EVENT_DEV_LOST_MEMORY)
+		int named = ev->type == DAXM_EVENT_DEV_LOST_MEMORY || ev->type == DAXM_EVENT_KERNEL_WARNING;
+		if (ev->type < DAXM_EVENT_GROUP || ev->type > DAXM_EVENT_KERNEL_WARNING)
 			fuzz_fail("event type %u", ev->type);
-		/* TODO(fuzz/crashes/OPEN, state/new-load-*-device*): the loader
-		 * takes an event's device whatever its kind. */
-		if ((ev->type == DAXM_EVENT_DEV_LOST_MEMORY) != (ev->device != NULL) && !fuzz_skip_known())
+		if (named != (ev->device != NULL))
 			fuzz_fail("event type %u with device %s", ev->type, ev->device ? ev->device : "NULL");
+		if ((ev->type == DAXM_EVENT_KERNEL_WARNING) != (ev->warn_function != NULL) ||
+		    (ev->warn_function && (!ev->warn_file || !ev->warn_message || !ev->warn_line)))
+			fuzz_fail("event type %u: warning fields do not match its type", ev->type);
 		for (uint32_t i = 0; i < ev->nr_records; i++)
 			if (!ev->records[i].reason || ev->records[i].result > 0)
 				fuzz_fail("event record %u: result %d", i, ev->records[i].result);
@@ -628,9 +630,7 @@ void exercise_model(struct daxm_ctx *ctx)
 			/* close whatever group is open, then offer one more extent
 			 * at the region's end and release it again */
 			rc = RC_ERRNO(daxm_region_add_extents(r, NULL, 0, 0));
-			/* TODO(issue 10 item 9): drop the fuzz_skip_known() test
-			 * once a loaded oversized staged group is refused. */
-			if (rc == -E2BIG && !fuzz_skip_known())
+			if (rc == -E2BIG)
 				fuzz_fail("region%d: closing its open group with no new record gives -E2BIG", rid);
 			memset(&spec, 0, sizeof(spec));
 			spec.offset = size >= 2 * MiB ? (size - 2 * MiB) / (2 * MiB) * (2 * MiB) : 0;

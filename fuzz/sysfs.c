@@ -35,7 +35,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sanitizer/lsan_interface.h>
 
 #define BASE 0x100000000ull
 #define MAX_FILES 160
@@ -239,42 +238,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (daxm_new(&ctx) != 0)
 		fuzz_fail("daxm_new");
 	fuzz_quiet(ctx);
-	if (fuzz_skip_known()) {
-		/* TODO(issue 10 item 3): a dax_region/id of 2^63 or more traps. */
-		/* TODO(fuzz/crashes/OPEN, sysfs/new-import-numa-node-*): a
-		 * numa_node or target_node above INT32_MAX is imported, and
-		 * the save holding it does not load. */
-		for (int i = 0; i < t.n; i++)
-			if ((strstr(t.f[i].path, "dax_region/id") && strtoull(t.f[i].text, NULL, 0) >> 63) ||
-			    ((strstr(t.f[i].path, "/numa_node") || strstr(t.f[i].path, "/target_node")) &&
-			     strtoll(t.f[i].text, NULL, 10) > INT32_MAX)) {
-				daxm_unref(ctx);
-				return 0;
-			}
-		/* TODO(fuzz/crashes/README.md, import leak): a refused import
-		 * leaks the context; do not report what it allocates. */
-		__lsan_disable();
-	}
 	rc = daxm_ctx_import_sysfs(ctx, root);
-	if (fuzz_skip_known()) {
-		struct daxm_region *r;
-		__lsan_enable();
-		/* TODO(fuzz/crashes/README.md, import checks): import accepts
-		 * a region not aligned to its align, and a static region whose
-		 * device does not cover it. */
-		daxm_region_foreach(ctx, r) {
-			uint64_t a = daxm_region_get_align(r);
-			struct daxm_dev *d = daxm_dev_get_first(r);
-			if (daxm_region_get_size(r) % a || daxm_region_get_start(r) % a ||
-			    (daxm_region_get_kind(r) == DAXM_REGION_STATIC &&
-			     daxm_dev_get_size(d) != daxm_region_get_size(r))) {
-				__lsan_disable(); /* the leak above, on unref */
-				daxm_unref(ctx);
-				__lsan_enable();
-				return 0;
-			}
-		}
-	}
 	if (fuzz_verbose())
 		fprintf(stderr, "fuzz: import of %d regions: %d %s\n", nregions, rc,
 			rc < 0 ? daxm_last_error() : "");
