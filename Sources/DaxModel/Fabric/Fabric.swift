@@ -50,7 +50,10 @@ public final class Fabric {
             let page = try? device.getExtentList(host: host.id, count: Int(UInt32.max), startIndex: 0)
             let deviceList = (page?.extents ?? []).sorted { $0.dpa < $1.dpa }
             let seen = host.view.filter { !host.staleExtents.contains(DCRange(dpa: $0.dpa, length: $0.length)) }
-            if seen != deviceList { bad.append("host \(host.id): sees \(seen), device lists \(deviceList)") }
+            if seen != deviceList {
+                let only = seen.filter { !deviceList.contains($0) }, missing = deviceList.filter { !seen.contains($0) }
+                bad.append("host \(host.id): sees \(only) the device does not list; misses \(missing)")
+            }
         }
         return bad
     }

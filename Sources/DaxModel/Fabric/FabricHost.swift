@@ -113,7 +113,11 @@ public final class FabricHost {
             guard let answer else { return }
             let accepted = answer.records.filter { $0.result == nil }
             let ranges = accepted.map { DCRange(dpa: region.start &+ $0.offset, length: $0.length) }
-            if send(.addResponse(host: id, accepted: ranges), device) != .success {
+            let code = send(.addResponse(host: id, accepted: ranges), device)
+            if code == .success {
+                // A stale extent offered again and accepted again is live once more.
+                for r in ranges { staleExtents.remove(r) }
+            } else {
                 // The device refused the answer (a dead offer): the kernel
                 // unwinds what it accepted.
                 for r in accepted where region.extent(atOffset: r.offset) != nil {
