@@ -1,0 +1,226 @@
+/// How to build a Dynamic Capacity device: its DC regions, its hosts and
+/// their budgets, and the profile it imitates.
+public struct DCDeviceSpec: Sendable {
+    /// 1 to 8 regions in increasing DPA order, not overlapping.
+    public var regions: [DCRegionSpec]
+    /// Hosts (logical devices) numbered 0..hostCount-1; 1 to the profile's maximum (256).
+    public var hostCount: Int
+    /// Extents each LD supports, accepted and pending together (QEMU: 512).
+    public var maxExtentsPerHost = 512
+    /// Distinct tags each LD supports.
+    public var maxTagsPerHost = 64
+    /// Records each LD's DC event log holds (QEMU: 8).
+    public var eventLogDepth = 64
+    public var profile = FabricProfile.spec
+
+    public init(regions: [DCRegionSpec], hostCount: Int = 1) {
+        self.regions = regions
+        self.hostCount = hostCount
+    }
+}
+
+/// A CXL Dynamic Capacity device shared by several hosts, and the state
+/// its fabric manager drives: the DC regions and who owns each block, each
+/// host's budgets, event log, pending offers and extent list, every tag,
+/// and the fabric manager's own event queue.
+///
+/// Pure and deterministic; not thread-safe by itself (the C layer will
+/// serialize calls). The fabric-manager commands are in the
+/// `DCDevice+*.swift` files, one per command family; hosts talk to it only
+/// through `takeEventRecords(host:)` and `answer(_:)` messages.
+///
+/// Invariants (`checkInvariants`): every block is in exactly one state and
+/// free + reserved + owned + shared = total; a block is reachable by two
+/// hosts only through one tag in a Sharable region; each host's DPA space
+/// holds its accepted and pending extents without overlap; tag bitmaps
+/// match the hosts' lists.
+public final class DCDevice {
+    public let profile: FabricProfile
+    var regions: [DCRegion]
+    var hosts: [HostLD]
+    var tags: [DaxTag: FabricTag] = [:]
+    /// Live tags by creation serial: List Tags' order.
+    var tagOrder = SortedList<DaxTag>()
+    var nextTagSerial: UInt64 = 0
+    var nextGroupId: UInt64 = 1
+    /// List Tags' generation number: changes whenever its payload would.
+    public internal(set) var tagGeneration: UInt32 = 0
+    var fmEvents: [DCEventRecord] = []
+    var fmHead = 0
+    /// Host answers the device consumed (each gave the fabric manager one
+    /// record chain).
+    public internal(set) var answersConsumed = 0
+    /// Physical spans sanitized on release, oldest first.
+    public internal(set) var sanitizedSpans: [Span] = []
+    /// Physical starts of untagged or private extents a release asked to
+    /// sanitize, until the host gives them back.
+    var sanitizeRequested = Set<UInt64>()
+
+    /// Builds the device.
+    /// - Throws: Invalid Input (no region or more than 8, a base or decode
+    ///   length not a multiple of 256 MiB, a bad block size, regions out of
+    ///   order or overlapping, a host count out of 1...profile.maxHosts, a
+    ///   budget below 1, a Sharable region where the profile has no
+    ///   sharing); Unsupported (a profile not implemented yet).
+    public init(_ spec: DCDeviceSpec) throws(FabricError) {
+        guard spec.profile.implemented else {
+            throw FabricError(.unsupported, "profile \(spec.profile) is designed but not implemented yet")
+        }
+        guard (1...8).contains(spec.regions.count) else {
+            throw FabricError(.invalidInput, "a device has 1 to 8 DC regions, not \(spec.regions.count)")
+        }
+        guard (1...spec.profile.maxHosts).contains(spec.hostCount) else {
+            throw FabricError(.invalidInput, "profile \(spec.profile) has 1 to \(spec.profile.maxHosts) hosts, not \(spec.hostCount)")
+        }
+        guard spec.maxExtentsPerHost >= 1, spec.maxExtentsPerHost <= RegionSpec.groupLimit,
+              spec.maxTagsPerHost >= 0, spec.eventLogDepth >= 1 else {
+            throw FabricError(.invalidInput, "host budgets: extents 1...\(RegionSpec.groupLimit), tags >= 0, event log depth >= 1")
+        }
+        var built: [DCRegion] = []
+        for (i, r) in spec.regions.enumerated() {
+            guard r.base % DCRegionSpec.unit == 0, r.decodeLength > 0, r.decodeLength % DCRegionSpec.unit == 0,
+                  let span = Span(start: r.base, length: r.decodeLength) else {
+                throw FabricError(.invalidInput, "region \(i): base and decode length must be multiples of 256 MiB, non-empty, below 2^64")
+            }
+            guard r.blockSizeMask & 0x3F == 0, r.blockSizeMask >> 52 == 0,
+                  DCRegionSpec.validBlockSize(r.blockSize, mask: r.blockSizeMask) else {
+                throw FabricError(.invalidInput, "region \(i): block size \(r.blockSize) is not a supported power of two from 64 bytes to 2^51")
+            }
+            if let prev = built.last, prev.span.last >= span.start {
+                throw FabricError(.invalidInput, "region \(i) must start above region \(i - 1)")
+            }
+            if r.sharable, !spec.profile.sharing {
+                throw FabricError(.invalidInput, "region \(i): profile \(spec.profile) has no Sharable regions")
+            }
+            built.append(DCRegion(index: i, spec: r, span: span))
+        }
+        profile = spec.profile
+        regions = built
+        hosts = (0..<spec.hostCount).map {
+            HostLD(id: UInt16($0), maxExtents: spec.maxExtentsPerHost, maxTags: spec.maxTagsPerHost, logDepth: spec.eventLogDepth)
+        }
+    }
+
+    public var hostCount: Int { hosts.count }
+    public var regionCount: Int { regions.count }
+
+    /// The configuration of region `index`, nil when out of range.
+    public func regionSpec(_ index: Int) -> DCRegionSpec? { regions.indices.contains(index) ? regions[index].spec : nil }
+
+    /// The DPA range from the lowest region base to the highest region end:
+    /// what a host's sparse region spans.
+    public var dpaSpan: Span {
+        Span(start: regions[0].span.start, last: regions[regions.count - 1].span.last) ?? regions[0].span
+    }
+
+    // MARK: helpers shared by the commands
+
+    /// The index of host `id`, or Invalid Input.
+    func hostIndex(_ id: UInt16) throws(FabricError) -> Int {
+        guard Int(id) < hosts.count else { throw FabricError(.invalidInput, "no host \(id): the device has \(hosts.count)") }
+        return Int(id)
+    }
+
+    /// The region holding all of `span`, if one does. O(log regions).
+    func regionIndex(holding span: Span) -> Int? {
+        let i = regions.partitionPoint { $0.span.last < span.start }
+        guard i < regions.count, regions[i].span.contains(span) else { return nil }
+        return i
+    }
+
+    /// The free DPA space of host `h` in region `r`.
+    func dpaFree(_ h: Int, _ r: Int) -> FreeSpace { hosts[h].dpaFree[r] ?? FreeSpace(regions[r].span) }
+
+    func takeDPA(_ h: Int, _ r: Int, _ span: Span) -> Bool {
+        var f = dpaFree(h, r)
+        guard f.take(span) else { return false }
+        hosts[h].dpaFree[r] = f
+        return true
+    }
+
+    func giveDPA(_ h: Int, _ r: Int, _ span: Span) {
+        var f = dpaFree(h, r)
+        f.give(span)
+        hosts[h].dpaFree[r] = f.total == regions[r].span.length ? nil : f
+    }
+
+    /// Appends a chain to host `h`'s DC event log (`more` on all but the
+    /// last). The caller checked the room, unless `dropOverflow`: then
+    /// records past the depth are dropped and counted.
+    func post(_ records: [(DCEventType, Int, DCExtentRecord)], to h: Int, dropOverflow: Bool = false) {
+        for (i, (type, region, extent)) in records.enumerated() {
+            guard hosts[h].log.count < hosts[h].logDepth else {
+                if dropOverflow { hosts[h].overflowed += 1 }
+                continue
+            }
+            hosts[h].log.append(DCEventRecord(
+                type: type, regionIndex: UInt8(truncatingIfNeeded: region), more: i + 1 < records.count, extent: extent,
+                availableExtents: UInt32(clamping: hosts[h].availableExtents), availableTags: UInt32(clamping: hosts[h].availableTags)))
+        }
+    }
+
+    /// Appends a chain of fabric-manager records for host `h`.
+    func postFM(_ type: DCEventType, host h: Int, _ items: [(Int, DCExtentRecord)]) {
+        for (i, (region, extent)) in items.enumerated() {
+            fmEvents.append(DCEventRecord(
+                type: type, hostId: UInt16(h), regionIndex: UInt8(truncatingIfNeeded: region), more: i + 1 < items.count,
+                extent: extent, availableExtents: UInt32(clamping: hosts[h].availableExtents),
+                availableTags: UInt32(clamping: hosts[h].availableTags)))
+        }
+    }
+
+    /// Frees the physical run starting at `start` in region `r`, sanitizing it when asked or configured.
+    func freeBlocks(_ r: Int, _ span: Span, sanitize: Bool) {
+        _ = regions[r].blocks.setOwner(at: span.start, .free)
+        if sanitize || regions[r].spec.sanitizeOnRelease { sanitizedSpans.append(span) }
+    }
+
+    /// Drops tag `tag` once nothing holds it: its blocks go back (sanitized
+    /// if asked) and List Tags no longer shows it.
+    func freeTagIfUnheld(_ tag: DaxTag) {
+        guard let t = tags[tag], t.unheld else { return }
+        for span in t.spans where regions[t.home].blocks.run(at: span.start) != nil {
+            freeBlocks(t.home, span, sanitize: t.sanitize)
+        }
+        tags[tag] = nil
+        tagOrder.remove(t.serial) { $0 == tag }
+        tagsChanged()
+    }
+
+    func tagsChanged() { tagGeneration &+= 1 }
+
+    // MARK: the fabric manager's event queue
+
+    /// Removes and returns the oldest fabric-manager record, or nil.
+    public func nextFMEvent() -> DCEventRecord? {
+        guard fmHead < fmEvents.count else { return nil }
+        defer {
+            fmHead += 1
+            if fmHead > 64, fmHead * 2 > fmEvents.count {
+                fmEvents.removeFirst(fmHead)
+                fmHead = 0
+            }
+        }
+        return fmEvents[fmHead]
+    }
+
+    /// Fabric-manager records not yet taken.
+    public var pendingFMEventCount: Int { fmEvents.count - fmHead }
+
+    // MARK: the host side of the wire
+
+    /// Takes (reads and clears) every record in host `host`'s DC event
+    /// log, oldest first: Get Event Records then Clear Event Records.
+    /// - Throws: Invalid Input (no such host).
+    public func takeEventRecords(host: UInt16) throws(FabricError) -> [DCEventRecord] {
+        let h = try hostIndex(host)
+        defer { hosts[h].log = [] }
+        return hosts[h].log
+    }
+
+    /// Records waiting in host `host`'s log (0 for no such host).
+    public func eventLogCount(host: UInt16) -> Int { Int(host) < hosts.count ? hosts[Int(host)].log.count : 0 }
+
+    /// Records dropped from host `host`'s full log (forced releases only).
+    public func eventLogOverflows(host: UInt16) -> Int { Int(host) < hosts.count ? hosts[Int(host)].overflowed : 0 }
+}

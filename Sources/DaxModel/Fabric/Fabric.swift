@@ -1,0 +1,60 @@
+/// A Dynamic Capacity device and its hosts: the device's fabric-manager
+/// commands (on `device`), one host model per logical device, and the
+/// delivery of messages between them.
+///
+/// Delivery is explicit (`run`, `deliver(to:)`): between calls an offer
+/// stays pending, as on a real fabric while the host has not read its log,
+/// so a fabric manager can act in that window (a forced release).
+public final class Fabric {
+    public let device: DCDevice
+    public let hosts: [FabricHost]
+
+    /// - Parameter hostsRevokeOnForcedRelease: hosts drop force-released
+    ///   extents at once instead of ignoring them as Linux does.
+    /// - Throws: the device's construction errors.
+    public init(_ spec: DCDeviceSpec, hostsRevokeOnForcedRelease: Bool = false) throws(FabricError) {
+        device = try DCDevice(spec)
+        var built: [FabricHost] = []
+        for h in 0..<spec.hostCount {
+            built.append(try FabricHost(id: UInt16(h), device: device, maxExtents: spec.maxExtentsPerHost,
+                                        revokeOnForcedRelease: hostsRevokeOnForcedRelease))
+        }
+        hosts = built
+    }
+
+    public func host(_ id: UInt16) -> FabricHost? { Int(id) < hosts.count ? hosts[Int(id)] : nil }
+
+    /// Lets host `id` read its log and answer. Returns the answers sent.
+    @discardableResult
+    public func deliver(to id: UInt16) -> Int { host(id)?.pump(device) ?? 0 }
+
+    /// Delivers to every host until none has anything left to say.
+    /// Returns the answers sent.
+    @discardableResult
+    public func run() -> Int {
+        var total = 0
+        for _ in 0..<8 {
+            var sent = 0
+            for host in hosts { sent += host.pump(device) }
+            total += sent
+            if sent == 0, hosts.allSatisfy({ device.eventLogCount(host: $0.id) == 0 }) { break }
+        }
+        return total
+    }
+
+    /// Where a host's view differs from the device's extent list for it
+    /// (extents a host kept after an ignored forced release aside).
+    public func viewMismatches() -> [String] {
+        var bad: [String] = []
+        for host in hosts {
+            let page = try? device.getExtentList(host: host.id, count: Int(UInt32.max), startIndex: 0)
+            let deviceList = (page?.extents ?? []).sorted { $0.dpa < $1.dpa }
+            let seen = host.view.filter { !host.staleExtents.contains(DCRange(dpa: $0.dpa, length: $0.length)) }
+            if seen != deviceList {
+                let only = seen.filter { !deviceList.contains($0) }, missing = deviceList.filter { !seen.contains($0) }
+                bad.append("host \(host.id): sees \(only) the device does not list; misses \(missing)")
+            }
+        }
+        return bad
+    }
+}
