@@ -35,7 +35,7 @@ let package = Package(
         // C programs (SwiftPM links the library's objects into them).
         .executableTarget(name: "daxm-demo", dependencies: ["CDaxModel"], path: "examples/demo",
                           linkerSettings: [.linkedLibrary("json-c")]),
-        .executableTarget(name: "daxm-ctest", dependencies: ["CDaxModel"], path: "tests/c",
+        .executableTarget(name: "daxm-ctest", dependencies: ["CDaxModel"], path: "tests/c-abi",
                           linkerSettings: [.linkedLibrary("pthread")]),
         .executableTarget(name: "dax-map", dependencies: ["CDaxModel"], path: "examples/dax-map",
                           linkerSettings: [.linkedLibrary("numa")]),
@@ -49,6 +49,6 @@ let package = Package(
             name: "DaxModelTests",
             dependencies: ["DaxModel", "CDaxModel", "DaxModelHeader", "daxm-ctest", "daxm-demo",
                            "dax-map", "dax-jobs"],
-            path: "Tests/DaxModelTests"),
+            path: "tests/swift"),
     ]
 )

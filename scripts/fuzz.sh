@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# scripts/fuzz.sh - build and run the libFuzzer harnesses of fuzz/.
+# scripts/fuzz.sh - build and run the libFuzzer harnesses of tests/fuzz/.
 #
 #   scripts/fuzz.sh [SECONDS] [HARNESS...]   build, replay, then fuzz each
 #                                            harness SECONDS (default 60)
 #   scripts/fuzz.sh --replay [HARNESS...]    build, replay only
 #   scripts/fuzz.sh --ci                     what scripts/test.sh runs: build,
 #                                            replay, 20 s per harness
-#   scripts/fuzz.sh --seeds                  rewrite fuzz/corpus/{state,sysfs}
-#                                            with fuzz/seeds.c
+#   scripts/fuzz.sh --seeds                  rewrite tests/fuzz/corpus/{state,sysfs}
+#                                            with tests/fuzz/seeds.c
 #
 # Harnesses: ops (the C ABI as an operation program), state (daxm_ctx_load
 # of arbitrary files), sysfs (daxm_ctx_import_sysfs of a generated tree);
-# see fuzz/README.md.
+# see tests/fuzz/README.md.
 #
 # Build: the library with SwiftPM into .build-fuzz (release,
 # -sanitize=address, libFuzzer coverage, and DAXMODEL_INTERNAL_CHECKS so
@@ -19,16 +19,16 @@
 # the toolchain's clang (-fsanitize=fuzzer,address,undefined) against it.
 # Both steps are incremental.
 #
-# Replay: every committed reproducer fuzz/crashes/<harness>/* must run
-# clean (they are the fixed bugs' regression inputs; fuzz/crashes/OPEN
+# Replay: every committed reproducer tests/fuzz/crashes/<harness>/* must run
+# clean (they are the fixed bugs' regression inputs; tests/fuzz/crashes/OPEN
 # lists those not fixed yet), and so must the seed corpus
-# fuzz/corpus/<harness>/ (with DAXM_FUZZ_SKIP_KNOWN=1). A failure fails
+# tests/fuzz/corpus/<harness>/ (with DAXM_FUZZ_SKIP_KNOWN=1). A failure fails
 # the script.
 #
 # Fuzzing: libFuzzer starts from the committed corpus plus a local one kept
 # in .build-fuzz/corpus/<harness> (grows across runs, not committed), with
-# fuzz/<harness>.dict when there is one. A crash is copied to
-# fuzz/crashes/<harness>/ (one per distinct failure) and fuzzing goes on
+# tests/fuzz/<harness>.dict when there is one. A crash is copied to
+# tests/fuzz/crashes/<harness>/ (one per distinct failure) and fuzzing goes on
 # with the time left. The summary gives executions, coverage (cov: and
 # ft: of libFuzzer's last status line) and crashes per harness; the exit
 # status is non-zero when a replay failed or a new crash was found.
@@ -38,8 +38,8 @@
 #   DAXM_FUZZ_RSS_MB=N   libFuzzer -rss_limit_mb (default 2048)
 #   DAXM_FUZZ_SEED=N     libFuzzer -seed (default: random)
 #   DAXM_FUZZ_SKIP_KNOWN=1  the harnesses steer around the open bugs of
-#                        fuzz/crashes/OPEN (default in --ci, whose replay
-#                        covers them; see fuzz/README.md)
+#                        tests/fuzz/crashes/OPEN (default in --ci, whose replay
+#                        covers them; see tests/fuzz/README.md)
 # SWIFT_BACKTRACE=enable=no is always set: under ASan the Swift backtracer
 # hangs and holds the pipes open.
 set -euo pipefail
@@ -63,8 +63,8 @@ esac
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=("${all_harnesses[@]}")
 for h in "${harnesses[@]}"; do
-	[ -f "fuzz/$h.c" ] && [ "$h" != common ] && [ "$h" != seeds ] ||
-		{ echo "fuzz.sh: no harness fuzz/$h.c (harnesses: ${all_harnesses[*]})" >&2; exit 2; }
+	[ -f "tests/fuzz/$h.c" ] && [ "$h" != common ] && [ "$h" != seeds ] ||
+		{ echo "fuzz.sh: no harness tests/fuzz/$h.c (harnesses: ${all_harnesses[*]})" >&2; exit 2; }
 done
 
 export SWIFT_BACKTRACE=enable=no
@@ -108,7 +108,7 @@ build_one() {
 	local f
 	if [ -x "$out" ]; then
 		local stale=0
-		for f in "$@" fuzz/common.h include/daxmodel.h "$lib/libdaxmodel.so"; do
+		for f in "$@" tests/fuzz/common.h include/daxmodel.h "$lib/libdaxmodel.so"; do
 			[ "$f" -nt "$out" ] && stale=1
 		done
 		[ $stale = 1 ] || return 0
@@ -117,15 +117,15 @@ build_one() {
 		"${ldflags[@]}" -o "$out"
 }
 for h in "${harnesses[@]}"; do
-	build_one "$bin/$h" fuzzer,address,undefined "fuzz/$h.c" fuzz/common.c
+	build_one "$bin/$h" fuzzer,address,undefined "tests/fuzz/$h.c" tests/fuzz/common.c
 done
 
 if [ "$mode" = seeds ]; then
-	build_one "$bin/seeds" address,undefined fuzz/seeds.c
-	rm -f fuzz/corpus/state/* fuzz/corpus/sysfs/*
-	mkdir -p fuzz/corpus/state fuzz/corpus/sysfs
-	"$bin/seeds" fuzz/corpus/state fuzz/corpus/sysfs
-	ls -l fuzz/corpus/state fuzz/corpus/sysfs
+	build_one "$bin/seeds" address,undefined tests/fuzz/seeds.c
+	rm -f tests/fuzz/corpus/state/* tests/fuzz/corpus/sysfs/*
+	mkdir -p tests/fuzz/corpus/state tests/fuzz/corpus/sysfs
+	"$bin/seeds" tests/fuzz/corpus/state tests/fuzz/corpus/sysfs
+	ls -l tests/fuzz/corpus/state tests/fuzz/corpus/sysfs
 	exit 0
 fi
 
@@ -152,27 +152,27 @@ signature() {
 }
 
 # ---- replay ---------------------------------------------------------------------
-# Reproducers: every file in fuzz/crashes/<harness>/ except notes (*.md,
+# Reproducers: every file in tests/fuzz/crashes/<harness>/ except notes (*.md,
 # *.txt), one process each, so each failure is reported. A reproducer
-# listed in fuzz/crashes/OPEN is a bug not fixed yet: its failure is
+# listed in tests/fuzz/crashes/OPEN is a bug not fixed yet: its failure is
 # reported (XFAIL) and tolerated; once it passes (XPASS) the script fails
 # until its line is removed, so the list stays true.
 failed=0
 declare -A replay_status
-is_open() { grep -qE "^$1([[:space:]]|\$)" fuzz/crashes/OPEN 2>/dev/null; }
+is_open() { grep -qE "^$1([[:space:]]|\$)" tests/fuzz/crashes/OPEN 2>/dev/null; }
 for h in "${harnesses[@]}"; do
 	n=0 bad=0 xfail=0
-	if [ -d "fuzz/crashes/$h" ]; then
-		for f in "fuzz/crashes/$h"/*; do
+	if [ -d "tests/fuzz/crashes/$h" ]; then
+		for f in "tests/fuzz/crashes/$h"/*; do
 			[ -f "$f" ] || continue
 			case "$f" in *.md | *.txt) continue ;; esac
 			n=$((n + 1))
-			rel=${f#fuzz/crashes/}
+			rel=${f#tests/fuzz/crashes/}
 			if DAXM_FUZZ_SKIP_KNOWN=0 timeout 120 "$bin/$h" -rss_limit_mb=2048 -artifact_prefix="$work/" "$f" \
 				>"$work/replay.log" 2>&1; then
 				if is_open "$rel"; then
 					bad=$((bad + 1))
-					echo "XPASS        $h  $f: fixed? remove its line from fuzz/crashes/OPEN"
+					echo "XPASS        $h  $f: fixed? remove its line from tests/fuzz/crashes/OPEN"
 				fi
 			elif is_open "$rel"; then
 				xfail=$((xfail + 1))
@@ -188,14 +188,14 @@ for h in "${harnesses[@]}"; do
 	# the seed corpus: -runs=0 executes each input once and stops; with
 	# the open bugs steered around (seeds are for coverage; the
 	# reproducers above are for the bugs)
-	if [ -d "fuzz/corpus/$h" ] &&
-		! DAXM_FUZZ_SKIP_KNOWN=1 timeout 300 "$bin/$h" -runs=0 -rss_limit_mb=2048 -artifact_prefix="$work/" "fuzz/corpus/$h" \
+	if [ -d "tests/fuzz/corpus/$h" ] &&
+		! DAXM_FUZZ_SKIP_KNOWN=1 timeout 300 "$bin/$h" -runs=0 -rss_limit_mb=2048 -artifact_prefix="$work/" "tests/fuzz/corpus/$h" \
 			>"$work/corpus.log" 2>&1; then
 		bad=$((bad + 1))
-		echo "REPLAY FAIL  $h  fuzz/corpus/$h (a seed input)"
+		echo "REPLAY FAIL  $h  tests/fuzz/corpus/$h (a seed input)"
 		echo "             $(signature "$work/corpus.log")"
 	fi
-	replay_status[$h]="$n reproducers ($xfail open) + $(find "fuzz/corpus/$h" -type f 2>/dev/null | wc -l) seeds: $bad failed"
+	replay_status[$h]="$n reproducers ($xfail open) + $(find "tests/fuzz/corpus/$h" -type f 2>/dev/null | wc -l) seeds: $bad failed"
 	[ $bad -eq 0 ] || failed=1
 	echo "replay  $h: ${replay_status[$h]}"
 done
@@ -210,9 +210,9 @@ new_crashes=0
 for h in "${harnesses[@]}"; do
 	corpus="$scratch/corpus/$h"
 	arts="$work/artifacts-$h"
-	mkdir -p "$corpus" "$arts" "fuzz/crashes/$h"
+	mkdir -p "$corpus" "$arts" "tests/fuzz/crashes/$h"
 	dict=()
-	[ -f "fuzz/$h.dict" ] && dict=(-dict="fuzz/$h.dict")
+	[ -f "tests/fuzz/$h.dict" ] && dict=(-dict="tests/fuzz/$h.dict")
 	seed=()
 	[ -n "${DAXM_FUZZ_SEED:-}" ] && seed=(-seed="$DAXM_FUZZ_SEED")
 	declare -A seen=()
@@ -229,7 +229,7 @@ for h in "${harnesses[@]}"; do
 		rc=0
 		"$bin/$h" -max_total_time=$left -timeout=30 -rss_limit_mb="${DAXM_FUZZ_RSS_MB:-2048}" \
 			-print_final_stats=1 -print_funcs=0 -artifact_prefix="$arts/" "${dict[@]}" "${seed[@]}" \
-			"$corpus" "fuzz/corpus/$h" >"$log" 2>&1 || rc=$?
+			"$corpus" "tests/fuzz/corpus/$h" >"$log" 2>&1 || rc=$?
 		n=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$log" | tail -n1)
 		execs[$h]=$((execs[$h] + ${n:-0}))
 		last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -n1 || true)
@@ -251,11 +251,11 @@ for h in "${harnesses[@]}"; do
 		if [ -z "${seen[$key]:-}" ]; then
 			seen[$key]=1
 			name=$(basename "$art")
-			if [ ! -e "fuzz/crashes/$h/$name" ]; then
-				cp "$art" "fuzz/crashes/$h/$name"
+			if [ ! -e "tests/fuzz/crashes/$h/$name" ]; then
+				cp "$art" "tests/fuzz/crashes/$h/$name"
 				cp "$log" "$scratch/$h-$name.log"
 				new_crashes=$((new_crashes + 1))
-				echo "NEW CRASH  $h  fuzz/crashes/$h/$name"
+				echo "NEW CRASH  $h  tests/fuzz/crashes/$h/$name"
 				echo "           $sig"
 				echo "           log: $scratch/$h-$name.log"
 				grep -m12 -E 'fuzz: FAIL|daxm_last_error|ERROR: |runtime error|^ +#[0-9]+ .*(Sources|fuzz)/' "$log" |
@@ -275,5 +275,5 @@ for h in "${harnesses[@]}"; do
 	printf '  %-6s %12s %7s %8s %8s   %s\n' "$h" "${execs[$h]}" "${cov[$h]}" "${ft[$h]}" \
 		"${crashes[$h]}" "${replay_status[$h]}"
 done
-[ $new_crashes -eq 0 ] || { echo "fuzz.sh: $new_crashes new crash(es) saved under fuzz/crashes/"; failed=1; }
+[ $new_crashes -eq 0 ] || { echo "fuzz.sh: $new_crashes new crash(es) saved under tests/fuzz/crashes/"; failed=1; }
 exit $failed

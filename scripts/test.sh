@@ -7,7 +7,7 @@
 #      and the C test again against AddressSanitizer and ThreadSanitizer
 #      builds;
 #   2b. the libFuzzer harnesses (scripts/fuzz.sh --ci): every reproducer of
-#      fuzz/crashes and every seed of fuzz/corpus replayed, then 20 s of
+#      tests/fuzz/crashes and every seed of tests/fuzz/corpus replayed, then 20 s of
 #      fuzzing per harness;
 #   3. CMake (Release, Ninja): build, ctest (C test, demo, export check);
 #   4. cmake --install into a temporary prefix, which is then moved
@@ -23,7 +23,7 @@
 #      runtime needed at run time;
 #   8b. the benchmark in quick mode (scripts/bench.sh --quick), so it keeps
 #      building and running; its ratios are printed, not asserted;
-#   9. the real kernel as referee (Tests/kernel/run.sh): Debian's Linux 6.1
+#   9. the real kernel as referee (tests/kernel/run.sh): Debian's Linux 6.1
 #      and 6.12 booted in QEMU (TCG), the same sysfs writes replayed on their
 #      /sys/bus/dax and on the model, compared step by step (errno, layout,
 #      and the kernel WARNs each write printed against the model's
@@ -145,9 +145,9 @@ end
 
 # ---- 2b. fuzz harnesses ------------------------------------------------------------------
 # The library built with ASan, coverage and its internal checks
-# (.build-fuzz), the harnesses of fuzz/ against it; reproducers and seeds
-# must run clean (known open bugs: fuzz/crashes/OPEN), then each harness
-# fuzzes 20 s and any new crash fails the step. See fuzz/README.md.
+# (.build-fuzz), the harnesses of tests/fuzz/ against it; reproducers and seeds
+# must run clean (known open bugs: tests/fuzz/crashes/OPEN), then each harness
+# fuzzes 20 s and any new crash fails the step. See tests/fuzz/README.md.
 if [ "${DAXM_TEST_SKIP_FUZZ:-0}" = 1 ]; then
 	skip "fuzz harnesses (scripts/fuzz.sh --ci)" "DAXM_TEST_SKIP_FUZZ=1"
 else
@@ -280,11 +280,11 @@ end
 
 # ---- 9. the real kernel as referee ----------------------------------------------------------
 if [ "${DAXM_SKIP_KERNEL:-0}" = 1 ]; then
-	skip "kernel referee (Tests/kernel)" "SKIPPED: DAXM_SKIP_KERNEL=1"
+	skip "kernel referee (tests/kernel)" "SKIPPED: DAXM_SKIP_KERNEL=1"
 else
-	begin "kernel referee: Linux 6.1 and 6.12 in QEMU vs the model (Tests/kernel)"
+	begin "kernel referee: Linux 6.1 and 6.12 in QEMU vs the model (tests/kernel)"
 	krc=0
-	DAXM_BUILD_DIR="$root/$build" Tests/kernel/run.sh || krc=$?
+	DAXM_BUILD_DIR="$root/$build" tests/kernel/run.sh || krc=$?
 	kernel_lines=()
 	if [ -f build-kernel/summary.txt ]; then
 		while IFS= read -r line; do kernel_lines+=("             $line"); done <build-kernel/summary.txt

@@ -2,7 +2,7 @@
 /// as a stack dump (and panics on with panic_on_warn=1) while answering
 /// the write with an ordinary errno. The sites, their triggers and their
 /// log lines were settled by reading the Debian 6.1 and 6.12 sources and
-/// reproducing each one in the kernel referee (Tests/kernel).
+/// reproducing each one in the kernel referee (tests/kernel).
 public struct KernelWarning: Sendable, Equatable {
     /// One WARN call site in the kernel.
     public enum Site: String, CaseIterable, Sendable {

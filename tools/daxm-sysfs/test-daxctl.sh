@@ -10,7 +10,7 @@
 #                daxctl 76.1 corrections) through daxctl create-device (-s,
 #                -a, --input), reconfigure-device -s, disable-, enable-,
 #                destroy-device: the same layouts and kernel errnos as the
-#                model's own tests (Tests/DaxModelTests/DaxctlCreateTests),
+#                model's own tests (tests/swift/DaxctlCreateTests),
 #                for both profiles and two region sizes
 #   3. sparse    create-device -s fails at the size write with EOPNOTSUPP
 #                (and the library logs that a tag is needed); after a tag
