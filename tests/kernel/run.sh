@@ -285,6 +285,21 @@ boot() {
 	fi
 }
 
+# compare LOG OUT PREFIX [ARGS...]: kernel-compare ARGS on a guest LOG
+# (uses $trees, $boot_seconds), its output to OUT and the terminal, its
+# summary line (after PREFIX) to summary.txt; a failure sets status=1.
+compare() {
+	local guest=$1 out=$2 prefix=$3 rc line
+	shift 3
+	set +e
+	"$cache/kernel-compare" "$@" --trees "$trees" --boot-seconds "$boot_seconds" "$guest" | tee "$out"
+	rc=${PIPESTATUS[0]}
+	set -e
+	line=$(grep '^kernel-compare: ' "$out" | tail -n1)
+	echo "$prefix${line:-kernel-compare: linux $kver: FAILED, kernel-compare exit status $rc, no summary}" >>"$cache/summary.txt"
+	[ "$rc" -eq 0 ] || status=1
+}
+
 # fixture KVER TREEDIR NAME: the captured tree NAME (trees/NNN-NAME) as
 # tests/fixtures/sysfs/linux-X.Y-NAME: copied with DAXM_KERNEL_UPDATE_FIXTURES=1,
 # otherwise compared (a difference is reported, not a failure: the trees
@@ -385,14 +400,7 @@ for k in "${kernels[@]}"; do
 	log "$kver: guest finished in ${boot_seconds}s; comparing with libdaxmodel"
 	compare_args=()
 	[ "${DAXM_KERNEL_STOP_AT_FIRST:-0}" = 1 ] && compare_args+=(--stop-at-first)
-	set +e
-	"$cache/kernel-compare" "${compare_args[@]}" --trees "$trees" --boot-seconds "$boot_seconds" "$guest_log" \
-		| tee "$cache/logs/$kver.compare"
-	rc=${PIPESTATUS[0]}
-	set -e
-	line=$(grep '^kernel-compare: ' "$cache/logs/$kver.compare" | tail -n1)
-	echo "${line:-kernel-compare: linux $kver: FAILED, kernel-compare exit status $rc, no summary}" >>"$cache/summary.txt"
-	[ "$rc" -eq 0 ] || status=1
+	compare "$guest_log" "$cache/logs/$kver.compare" "" "${compare_args[@]}"
 	fixture "$kver" "$trees" boot
 	fixture "$kver" "$trees" split
 
@@ -403,14 +411,7 @@ for k in "${kernels[@]}"; do
 		rm -rf "$trees"
 		log "booting $kver under QEMU TCG: panic_on_warn=1 (log: ${panic_log#"$root"/})"
 		boot panic "$kver" "$kdir" "$initrd" "$panic_log"
-		set +e
-		"$cache/kernel-compare" --panic-on-warn --trees "$trees" --boot-seconds "$boot_seconds" "$panic_log" \
-			| tee "$cache/logs/$kver-panic.compare"
-		rc=${PIPESTATUS[0]}
-		set -e
-		line=$(grep '^kernel-compare: ' "$cache/logs/$kver-panic.compare" | tail -n1)
-		echo "panic: ${line:-kernel-compare: linux $kver: FAILED, kernel-compare exit status $rc, no summary}" >>"$cache/summary.txt"
-		[ "$rc" -eq 0 ] || status=1
+		compare "$panic_log" "$cache/logs/$kver-panic.compare" "panic: " --panic-on-warn
 	fi
 
 	# -- 3. devmem: the examples on real device memory and on a memory-only node
