@@ -871,7 +871,23 @@ static void final_checks(struct stress *s, long *calls)
 	(void)drain_events(&t);
 	check_quiet_model(&t, s->ctx);
 	joined("final model", &t, calls);
-	/* every worker deleted what it created: daxR.0 is left */
+	/* A worker's writes by name ("daxR.N/size", "delete") can reach
+	 * another worker's device once its own was deleted and the id given
+	 * again: that device may stay sized (its delete got the allowed
+	 * EBUSY). Such leftovers must size to 0 and delete cleanly; then
+	 * only daxR.0 is left and the region is whole again. */
+	{
+		struct daxm_dev *d, *next;
+		for (d = daxm_dev_get_first(s->dyn); d; d = next) {
+			next = daxm_dev_get_next(d);
+			if (daxm_dev_get_id(d) == 0)
+				continue;
+			if (daxm_dev_is_enabled(d) == 1)
+				CHECK_OK(daxm_dev_disable(d));
+			CHECK_OK(daxm_dev_set_size(d, 0));
+			CHECK_OK(daxm_region_destroy_dev(s->dyn, d));
+		}
+	}
 	CHECK_INT(count_devs(s->dyn), 1);
 	CHECK_INT(count_devs(s->sp), 1);
 	CHECK_U64(daxm_region_get_available_size(s->dyn), GiB);
