@@ -193,6 +193,17 @@ static void split_gib_page(void)
 	}
 	daxm_unref(back);
 	daxm_unref(ctx);
+
+	/* a 1 GiB page at an address that is not 1 GiB aligned: refused */
+	size_t n = 0;
+	char *text = slurp(path, &n), *at = text ? strstr(text, "6442450944") : NULL; /* S0 + 1 GiB */
+	CHECK(at != NULL);
+	if (at) {
+		memcpy(at, "6442450945", 10);
+		CHECK_ERR(load_bytes(path, text, n, &back), EINVAL);
+		CHECK(strstr(daxm_last_error(), "direct_map_1g") != NULL);
+	}
+	free(text);
 	state_clean((const char *const[]){ "gib.json" }, 1);
 }
 
