@@ -970,10 +970,19 @@ int daxm_view_unmap(struct daxm_view *view);
  *    a page of a bound device's range or of an earlier range of the same
  *    device: "Conflicting mapping in same section"; the probe fails
  *    -ENOMEM. Only sub-page `mapping` starts make this possible.
+ *  arch/x86/include/asm/pgalloc.h:108 phys_pud_init (WARN_ON_ONCE) - a
+ *    probe maps part of a 1 GiB-aligned GiB that an earlier failed probe
+ *    (of a range holding that whole GiB) left mapped as one 1 GiB page;
+ *    the probe goes on, and may bind: an aligned probe returns 0 with
+ *    this warning. The model assumes the CPU has pdpe1gb (1 GiB pages in
+ *    the direct map), as x86-64 servers and QEMU's -cpu max do; on one
+ *    without it such a failed probe leaves 2 MiB pages instead.
  *  arch/x86/include/asm/pgalloc.h:75 phys_pmd_init (WARN_ON_ONCE) - a
  *    probe maps part of a 2 MiB block that an earlier failed probe left
  *    mapped as one 2 MiB page (the kernel's direct map keeps it for the
- *    boot); the probe goes on.
+ *    boot); the probe goes on. A probe's range is mapped in address
+ *    order, GiB by GiB: each GiB's phys_pud_init before its blocks'
+ *    phys_pmd_init. A 2 MiB block under a 1 GiB page is no 2 MiB page.
  *  mm/memory_hotplug.c:328/414 __add_pages (WARN) - a probe of a range
  *    whose start or length is not a whole number of 2 MiB in 4 KiB pages:
  *    "Misaligned __add_pages start: 0x<pfn> end: #<pfn>" (6.12:

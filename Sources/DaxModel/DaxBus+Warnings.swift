@@ -1,6 +1,6 @@
 /// The kernel warnings a write reaches (see `KernelWarning`), the boot-wide
-/// state they depend on (which _ONCE sites fired; the direct map a failed
-/// probe leaves behind), and panic_on_warn.
+/// state they depend on (which _ONCE sites fired; the direct map, in 1 GiB
+/// and 2 MiB pages, a failed probe leaves behind), and panic_on_warn.
 extension DaxBus {
     /// Reports a warning at `site` for `device`, as the kernel would print
     /// it: an _ONCE site that already fired prints nothing; after a panic
@@ -40,7 +40,7 @@ extension DaxBus {
 
     /// `dev_dax_probe` -> `devm_memremap_pages` for `device`, range by
     /// range, with the warnings the kernel prints: page conflicts with
-    /// live page maps, the direct map's 2 MiB page splits, misaligned
+    /// live page maps, the direct map's 1 GiB and 2 MiB page splits, misaligned
     /// hot-add. Returns nil when every range was added, or the probe's
     /// errno (the device is then poisoned by the caller). On failure the
     /// ranges added before the failing one are removed again (their
@@ -92,26 +92,55 @@ extension DaxBus {
         return nil
     }
 
-    /// `init_memory_mapping` of `span`: whole 2 MiB blocks become one large
+    /// `init_memory_mapping` of `span`, in address order, GiB by GiB
+    /// (`phys_pud_init`): a whole GiB becomes one 1 GiB page if nothing in
+    /// it is mapped, and keeps its 1 GiB page if it has one; part of a GiB
+    /// that holds a 1 GiB page splits it (WARN_ON_ONCE) into a fresh table,
+    /// in which nothing else is mapped. Then, in a GiB that is a table, 2
+    /// MiB block by block (`phys_pmd_init`): whole blocks become one large
     /// page (if unmapped), partial ones a page table, splitting a large
-    /// page a failed probe left there (the WARN_ON_ONCE).
+    /// page a failed probe left there (WARN_ON_ONCE).
     private func mapDirect(_ span: Span, device: Device) {
-        for block in Self.blocks(span) {
-            let base = block << 21
-            let whole = base >= span.start && base &+ (2 << 20) &- 1 <= span.last
-            if whole {
-                if directMap[block] == nil { directMap[block] = .largePage }
-            } else {
-                if directMap[block] == .largePage { warn(.splitLargePage, device: device) }
-                directMap[block] = .pageTable
+        for gib in (span.start >> 30)...(span.last >> 30) {
+            let gibBase = gib << 30
+            let wholeGiB = gibBase >= span.start && gibBase &+ (1 << 30) &- 1 <= span.last
+            if directMapGiB.contains(gib) {
+                if wholeGiB { continue }
+                warn(.splitGiBPage, device: device)
+                directMapGiB.remove(gib)
+            } else if wholeGiB && !Self.hasBlocks(inGiB: gib, directMap) {
+                directMapGiB.insert(gib)
+                continue
+            }
+            for block in (max(span.start, gibBase) >> 21)...(min(span.last, gibBase &+ (1 << 30) &- 1) >> 21) {
+                let base = block << 21
+                let whole = base >= span.start && base &+ (2 << 20) &- 1 <= span.last
+                if whole {
+                    if directMap[block] == nil { directMap[block] = .largePage }
+                } else {
+                    if directMap[block] == .largePage { warn(.splitLargePage, device: device) }
+                    directMap[block] = .pageTable
+                }
             }
         }
     }
 
-    /// `arch_remove_memory`: the blocks of `spans` are unmapped.
+    /// Whether `map` has a 2 MiB block in GiB `gib` (a page table there).
+    static func hasBlocks(inGiB gib: UInt64, _ map: [UInt64: DirectMapBlock]) -> Bool {
+        let first = gib << 9
+        return (first...(first | 511)).contains { map[$0] != nil }
+    }
+
+    /// `arch_remove_memory`: the blocks of `spans` are unmapped, and a
+    /// 1 GiB page a span covers whole (`remove_pud_table`; a GiB whose
+    /// table empties is freed with it, which `directMap` shows as is).
     private func unmap(_ spans: [Span]) {
         for span in spans {
             for block in Self.blocks(span) { directMap[block] = nil }
+            for gib in (span.start >> 30)...(span.last >> 30) {
+                let gibBase = gib << 30
+                if gibBase >= span.start && gibBase &+ (1 << 30) &- 1 <= span.last { directMapGiB.remove(gib) }
+            }
         }
     }
 }

@@ -36,6 +36,11 @@ public final class DaxBus: @unchecked Sendable {
     /// The kernel direct map's 2 MiB blocks (address >> 21) that failed
     /// probes left mapped; absent blocks are unmapped.
     var directMap: [UInt64: DirectMapBlock] = [:]
+    /// The GiBs (address >> 30) that failed probes left mapped as one
+    /// 1 GiB page; such a GiB has no entries in `directMap`. Any other GiB
+    /// is a table of 2 MiB entries if `directMap` has a block in it, and
+    /// unmapped if not.
+    var directMapGiB: Set<UInt64> = []
     /// Warnings since the C layer last took them for its log.
     var unloggedWarnings: [KernelWarning] = []
     /// Devices in creation order (`Device.serial`): the order the driver

@@ -17,6 +17,10 @@ public struct KernelWarning: Sendable, Equatable {
         /// pgalloc.h via `phys_pmd_init`: WARN_ON_ONCE when the direct map
         /// must split a 2 MiB page a failed probe left behind.
         case splitLargePage = "phys_pmd_init"
+        /// pgalloc.h via `phys_pud_init`: WARN_ON_ONCE when the direct map
+        /// must split a 1 GiB page a failed probe left behind (the CPU has
+        /// pdpe1gb, as x86-64 servers and QEMU's `-cpu max` do).
+        case splitGiBPage = "phys_pud_init"
         /// memory_hotplug.c `__add_pages` (`check_pfn_span`): a range not a
         /// whole number of 2 MiB subsections in pages.
         case misalignedAddPages = "__add_pages"
@@ -29,6 +33,7 @@ public struct KernelWarning: Sendable, Equatable {
             case .allocDevDaxRange: "alloc_dev_dax_range"
             case .conflictFirstPage, .conflictLastPage: "memremap_pages"
             case .splitLargePage: "phys_pmd_init"
+            case .splitGiBPage: "phys_pud_init"
             case .misalignedAddPages: "__add_pages"
             case .addPagesFailed: "add_pages"
             }
@@ -39,7 +44,7 @@ public struct KernelWarning: Sendable, Equatable {
             switch self {
             case .allocDevDaxRange: "drivers/dax/bus.c"
             case .conflictFirstPage, .conflictLastPage: "mm/memremap.c"
-            case .splitLargePage: "arch/x86/include/asm/pgalloc.h"
+            case .splitLargePage, .splitGiBPage: "arch/x86/include/asm/pgalloc.h"
             case .misalignedAddPages: "mm/memory_hotplug.c"
             case .addPagesFailed: "arch/x86/mm/init_64.c"
             }
@@ -53,6 +58,7 @@ public struct KernelWarning: Sendable, Equatable {
             case .conflictFirstPage: old ? 183 : 184
             case .conflictLastPage: old ? 190 : 191
             case .splitLargePage: 75
+            case .splitGiBPage: 108
             case .misalignedAddPages: old ? 328 : 414
             case .addPagesFailed: old ? 978 : 986
             }
@@ -61,7 +67,7 @@ public struct KernelWarning: Sendable, Equatable {
         /// _ONCE sites print only the first time per boot.
         public var once: Bool {
             switch self {
-            case .allocDevDaxRange, .splitLargePage, .addPagesFailed: true
+            case .allocDevDaxRange, .splitLargePage, .splitGiBPage, .addPagesFailed: true
             case .conflictFirstPage, .conflictLastPage, .misalignedAddPages: false
             }
         }
@@ -99,7 +105,8 @@ public struct KernelWarning: Sendable, Equatable {
 
 /// What the kernel's direct map holds for one 2 MiB block of physical
 /// memory that a probe mapped: one 2 MiB page, or a table of 4 KiB pages.
-/// Blocks not listed are unmapped.
+/// Blocks not listed are unmapped. (A GiB mapped by one 1 GiB page has no
+/// blocks: see `DaxBus.directMapGiB`.)
 public enum DirectMapBlock: String, Sendable {
     case largePage = "large"
     case pageTable = "table"

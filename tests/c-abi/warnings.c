@@ -160,6 +160,76 @@ static void split_large_page(void)
 	state_clean((const char *const[]){ "warned.json" }, 1);
 }
 
+/* phys_pud_init: a failed probe of a range holding a whole 1 GiB-aligned
+ * GiB leaves it mapped as one 1 GiB page; a later probe mapping part of it
+ * splits it (once per boot), even an aligned probe, which then binds. The
+ * 2 MiB blocks under the 1 GiB page were never 2 MiB pages: no
+ * phys_pmd_init after the split. The 1 GiB pages survive a save and load. */
+static void split_gib_page(void)
+{
+	struct daxm_ctx *ctx = new_ctx();
+	struct daxm_region *r = add_region(ctx, 0, DAXM_REGION_DYNAMIC, S0, 3 * GiB, DAXM_REGION_IDLE,
+					   DAXM_PROFILE_6_1);
+	struct daxm_dev *a = mapped(r, S0 + 4 * KiB, 2 * GiB); /* holds the GiB at +1 GiB whole */
+	CHECK_ERR(daxm_dev_enable(a), EINVAL);
+	CHECK_STR(warnings(ctx), "__add_pages:328 Misaligned __add_pages start: 0x140001 end: #1c0000|add_pages:978");
+	CHECK_OK(daxm_dev_set_size(a, 0));
+	CHECK_OK(daxm_attr_write(ctx, "region0/delete", "dax0.1"));
+
+	const char *path = state_path("gib.json");
+	CHECK_OK(daxm_ctx_save(ctx, path));
+	struct daxm_ctx *back = NULL;
+	CHECK_OK(daxm_ctx_load(path, &back));
+	for (int round = 0; round < 2; round++) {
+		struct daxm_ctx *c = round ? back : ctx;
+		struct daxm_region *rr = daxm_region_get_by_id(c, 0);
+		struct daxm_dev *b = mapped(rr, S0 + 1 * GiB, 2 * MiB);
+		CHECK_OK(daxm_dev_enable(b)); /* binds, and the kernel warned */
+		CHECK_STR(warnings(c), "phys_pud_init:108");
+		CHECK_OK(daxm_clear_warn_once(c));
+		struct daxm_dev *d = mapped(rr, S0 + 1 * GiB + 4 * MiB + 4 * KiB, 2 * MiB);
+		CHECK_ERR(daxm_dev_enable(d), EINVAL);
+		CHECK_STR(warnings(c), "__add_pages:328 Misaligned __add_pages start: 0x180401 end: #180600|add_pages:978");
+	}
+	daxm_unref(back);
+	daxm_unref(ctx);
+
+	/* a 1 GiB page at an address that is not 1 GiB aligned: refused */
+	size_t n = 0;
+	char *text = slurp(path, &n), *at = text ? strstr(text, "6442450944") : NULL; /* S0 + 1 GiB */
+	CHECK(at != NULL);
+	if (at) {
+		memcpy(at, "6442450945", 10);
+		CHECK_ERR(load_bytes(path, text, n, &back), EINVAL);
+		CHECK(strstr(daxm_last_error(), "direct_map_1g") != NULL);
+	}
+	free(text);
+	state_clean((const char *const[]){ "gib.json" }, 1);
+}
+
+/* A probe covering the whole leftover GiB keeps its 1 GiB page without a
+ * warning; unbinding it unmaps the GiB, so nothing is left to split. */
+static void gib_page_covered(void)
+{
+	struct daxm_ctx *ctx = new_ctx();
+	struct daxm_region *r = add_region(ctx, 0, DAXM_REGION_DYNAMIC, S0, 3 * GiB, DAXM_REGION_IDLE,
+					   DAXM_PROFILE_6_12);
+	struct daxm_dev *a = mapped(r, S0 + 4 * KiB, 2 * GiB);
+	CHECK_ERR(daxm_dev_enable(a), EINVAL);
+	CHECK_STR(warnings(ctx), "__add_pages:414 Misaligned __add_pages start: 0x140001 end: 0x1c0000|add_pages:986");
+	CHECK_OK(daxm_dev_set_size(a, 0));
+	CHECK_OK(daxm_attr_write(ctx, "region0/delete", "dax0.1"));
+	struct daxm_dev *b = mapped(r, S0 + 1 * GiB, 1 * GiB);
+	CHECK_OK(daxm_dev_enable(b));
+	CHECK_STR(warnings(ctx), "");
+	CHECK_OK(daxm_dev_disable(b));
+	CHECK_OK(daxm_dev_set_size(b, 0));
+	struct daxm_dev *c = mapped(r, S0 + 1 * GiB + 2 * MiB, 2 * MiB);
+	CHECK_OK(daxm_dev_enable(c));
+	CHECK_STR(warnings(ctx), "");
+	daxm_unref(ctx);
+}
+
 struct logged {
 	int warnings;
 	char text[512];
@@ -252,6 +322,8 @@ void test_warnings(void)
 	misaligned_probe();
 	page_conflicts();
 	split_large_page();
+	split_gib_page();
+	gib_page_covered();
 	log_line();
 	panic_on_warn();
 }

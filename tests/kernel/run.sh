@@ -23,6 +23,7 @@
 #   DAXM_KERNEL_RELOAD=0          resets by writes only, without reloading dax_hmem
 #   DAXM_KERNEL_DEVMEM=0          skip the devmem boot (examples on real device memory)
 #   DAXM_KERNEL_PANIC=0           skip the panic_on_warn=1 boot (scenarios/panic/*.scn)
+#   DAXM_KERNEL_GIB=0             skip the 3 GiB region boot (scenarios/gib/*.scn)
 #   DAXM_KERNEL_UPDATE_FIXTURES=1 copy the captured trees to tests/fixtures/sysfs/
 # Exit status: 0 when every kernel booted and agreed with the model.
 set -euo pipefail
@@ -40,6 +41,7 @@ random_chunk=${DAXM_KERNEL_RANDOM_CHUNK:-300}
 boot_timeout=${DAXM_KERNEL_BOOT_TIMEOUT:-480}
 devmem=${DAXM_KERNEL_DEVMEM:-1}
 panic=${DAXM_KERNEL_PANIC:-1}
+gib=${DAXM_KERNEL_GIB:-1}
 update_fixtures=${DAXM_KERNEL_UPDATE_FIXTURES:-0}
 fixtures=$root/tests/fixtures/sysfs
 kernels=("$@")
@@ -53,6 +55,14 @@ scenarios=(${DAXM_KERNEL_SCENARIOS:-"$here"/scenarios/*.scn})
 # under test. memhp_default_state=offline keeps 6.12 from onlining it as RAM.
 cmdline="console=ttyS0 loglevel=4 panic=-1 memhp_default_state=offline memmap=1G!4G memmap=1G%5G+0xefffffff"
 machine=(-m 4G -smp 2)
+# The GiB boot: a 3 GiB dynamic region at 4G..7G (q35, 5 GiB: RAM at 0-2G
+# and 4G-7G, all of the latter soft reserved), for the scenarios that need
+# a whole 1 GiB-aligned GiB inside a misaligned range (scenarios/gib/*.scn:
+# the direct map's 1 GiB pages, phys_pud_init). -cpu max has pdpe1gb under
+# TCG, so the kernel maps hotplugged memory with 1 GiB pages; the guest
+# reports the flag and DirectMap1G (@@LAB cpu).
+gib_cmdline="console=ttyS0 loglevel=4 panic=-1 memhp_default_state=offline memmap=3G%4G+0xefffffff daxm.mode=gib"
+gib_machine=(-m 5G -smp 2)
 # The devmem boot (guest/devmem.sh): 5 GiB on three NUMA nodes, one CPU per
 # socket (no llc-sibling warning). node0: CPU 0, RAM 0-2G; node1: CPU 1,
 # 4G..5G soft-reserved (the hmem region whose /dev/daxR.N the examples map:
@@ -68,9 +78,13 @@ devmem_machine=(-m 5G -smp 2,sockets=2,cores=1,threads=1
 	-numa node,nodeid=2,memdev=m2)
 if [ "${DAXM_KERNEL_DMESG:-0}" = 1 ]; then
 	cmdline="$cmdline daxm.dmesg=1"
+	gib_cmdline="$gib_cmdline daxm.dmesg=1"
 	devmem_cmdline="$devmem_cmdline daxm.dmesg=1"
 fi
-[ "${DAXM_KERNEL_RELOAD:-1}" = 0 ] && cmdline="$cmdline daxm.noreload=1"
+if [ "${DAXM_KERNEL_RELOAD:-1}" = 0 ]; then
+	cmdline="$cmdline daxm.noreload=1"
+	gib_cmdline="$gib_cmdline daxm.noreload=1"
+fi
 # The panic boot: the replay boot's machine, with panic_on_warn=1; the guest
 # replays scenarios/panic/*.scn only, and the first kernel WARN panics it
 # (panic=-1 reboots at once, and -no-reboot makes QEMU exit).
@@ -165,7 +179,7 @@ make_initramfs() {
 	local kv=$1 kd=$2 out=$3 stage m ko rel
 	stage=$cache/stage-$kv
 	rm -rf "$stage"
-	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,scenarios/panic,lib/modules/"$kv"}
+	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,scenarios/panic,scenarios/gib,lib/modules/"$kv"}
 	cp /bin/busybox "$stage/bin/busybox"
 	cp "$cache/sysfs-replay" "$stage/bin/sysfs-replay"
 	cp "$here/guest/init.sh" "$stage/init"
@@ -191,6 +205,7 @@ make_initramfs() {
 	done
 	cp "${scenarios[@]}" "$stage/scenarios/"
 	cp "$here"/scenarios/panic/*.scn "$stage/scenarios/panic/"
+	cp "$here"/scenarios/gib/*.scn "$stage/scenarios/gib/"
 	[ "$random_steps" -eq 0 ] || cp "$cache/random.scn" "$stage/scenarios/90-random.scn"
 	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 	rm -rf "$stage"
@@ -223,7 +238,7 @@ make_devmem_payload() {
 	rm -rf "$stage"
 }
 
-# boot MODE KVER KDIR INITRD LOG: run the guest (MODE replay, panic or
+# boot MODE KVER KDIR INITRD LOG: run the guest (MODE replay, panic, gib or
 # devmem); fail loudly unless it finished (the panic boot: unless it panicked)
 boot() {
 	local mode=$1 kv=$2 kd=$3 initrd=$4 out=$5 rc=0 t0 append mach=()
@@ -233,6 +248,9 @@ boot() {
 	elif [ "$mode" = panic ]; then
 		append=$panic_cmdline
 		mach=("${machine[@]}")
+	elif [ "$mode" = gib ]; then
+		append=$gib_cmdline
+		mach=("${gib_machine[@]}")
 	else
 		append=$cmdline
 		mach=("${machine[@]}")
@@ -259,7 +277,7 @@ boot() {
 		elif ! grep -q 'Kernel panic - not syncing' "$out"; then
 			why="the guest did not panic (the model names a warning in scenarios/panic)"
 		fi
-	elif [ "$mode" = replay ] && ! grep -q '^@@DAXREC END' "$out"; then
+	elif { [ "$mode" = replay ] || [ "$mode" = gib ]; } && ! grep -q '^@@DAXREC END' "$out"; then
 		why="the guest record has no end (sysfs-replay crashed or the guest died)"
 	elif [ "$mode" = devmem ] && ! grep -q '^@@LAB DEVMEM checks=' "$out"; then
 		why="devmem.sh did not finish (the guest died, or a program hung)"
@@ -414,7 +432,25 @@ for k in "${kernels[@]}"; do
 		compare "$panic_log" "$cache/logs/$kver-panic.compare" "panic: " --panic-on-warn
 	fi
 
-	# -- 3. devmem: the examples on real device memory and on a memory-only node
+	# -- 3. a 3 GiB region: the scenarios that need a whole GiB in a misaligned range
+	if [ "$gib" = 1 ]; then
+		gib_log=$cache/logs/$kver-gib.log
+		trees=$cache/trees/$kver-gib
+		rm -rf "$trees"
+		log "booting $kver under QEMU TCG: 3 GiB region (log: ${gib_log#"$root"/})"
+		boot gib "$kver" "$kdir" "$initrd" "$gib_log"
+		grep '^@@LAB cpu' "$gib_log" | sed 's/^@@LAB /  /' || true
+		set +e
+		"$cache/kernel-compare" "${compare_args[@]}" --trees "$trees" --boot-seconds "$boot_seconds" "$gib_log" \
+			| tee "$cache/logs/$kver-gib.compare"
+		rc=${PIPESTATUS[0]}
+		set -e
+		line=$(grep '^kernel-compare: ' "$cache/logs/$kver-gib.compare" | tail -n1)
+		echo "gib: ${line:-kernel-compare: linux $kver: FAILED, kernel-compare exit status $rc, no summary}" >>"$cache/summary.txt"
+		[ "$rc" -eq 0 ] || status=1
+	fi
+
+	# -- 4. devmem: the examples on real device memory and on a memory-only node
 	if [ "$devmem" = 1 ]; then
 		devmem_log=$cache/logs/$kver-devmem.log
 		trees=$cache/trees/$kver-devmem

@@ -24,6 +24,7 @@ extension DaxBus {
             ("direct_map", .array(directMap.keys.sorted().map { block in
                 .array([.uint(block << 21), .string(directMap[block]?.rawValue ?? "")])
             })),
+            ("direct_map_1g", .array(directMapGiB.sorted().map { .uint($0 << 30) })),
         ])
     }
 
@@ -119,6 +120,19 @@ extension DaxBus {
                       address % (2 << 20) == 0, case .string(let kind) = pair[1], let block = DirectMapBlock(rawValue: kind),
                       directMap.updateValue(block, forKey: address >> 21) == nil else {
                     throw r.bad("direct_map[\(i)]", "is not a new [2 MiB aligned address, \"large\" or \"table\"] pair")
+                }
+            }
+        }
+        // 1 GiB pages (optional: documents written before they were
+        // modelled have none); a GiB under one has no 2 MiB entries
+        if doc["direct_map_1g"] != nil {
+            for (i, item) in try r.array(doc, "direct_map_1g").enumerated() {
+                guard case .uint(let address) = item, address % (1 << 30) == 0,
+                      directMapGiB.insert(address >> 30).inserted else {
+                    throw r.bad("direct_map_1g[\(i)]", "is not a new 1 GiB aligned address")
+                }
+                guard !Self.hasBlocks(inGiB: address >> 30, directMap) else {
+                    throw r.bad("direct_map_1g[\(i)]", "is a 1 GiB page over 2 MiB entries of direct_map")
                 }
             }
         }

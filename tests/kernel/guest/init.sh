@@ -10,6 +10,10 @@
 #                               kernel WARN panics the guest; the host
 #                               checks it happens at the step the model
 #                               names)
+#   daxm.mode=gib               as replay, on a 3 GiB region: only the
+#                               scenarios in /scenarios/gib; reports the
+#                               CPU's pdpe1gb flag and the direct map's
+#                               page sizes (@@LAB cpu)
 #   daxm.mode=devmem            real device memory: devmem.sh runs the
 #                               project's examples on /dev/daxR.N and on a
 #                               memory-only NUMA node (needs the devmem
@@ -27,10 +31,19 @@ mount -t debugfs debugfs /sys/kernel/debug
 mode=replay
 grep -q 'daxm.mode=devmem' /proc/cmdline && mode=devmem
 grep -q 'daxm.mode=panic' /proc/cmdline && mode=panic
+grep -q 'daxm.mode=gib' /proc/cmdline && mode=gib
 echo; echo "@@LAB init reached uptime=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r) mode=$mode"
 mods=/lib/modules/$(uname -r)
 modlist=/modules.$mode
 [ "$mode" = panic ] && modlist=/modules.replay
+[ "$mode" = gib ] && modlist=/modules.replay
+# 1 GiB pages in the kernel's direct map need the CPU's pdpe1gb
+directmap() { grep '^DirectMap' /proc/meminfo | tr -s ' ' | tr '\n' ' '; }
+if [ "$mode" = gib ]; then
+	gb=no
+	grep -qw pdpe1gb /proc/cpuinfo && gb=yes
+	echo "@@LAB cpu pdpe1gb=$gb model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') at boot: $(directmap)"
+fi
 while read -r m; do
 	insmod "$mods/$m" || echo "@@LAB insmod $m failed"
 done <"$modlist"
@@ -48,11 +61,13 @@ else
 	grep -q 'daxm.noreload=1' /proc/cmdline && reload=
 	scns=/scenarios/*.scn
 	[ "$mode" = panic ] && scns=/scenarios/panic/*.scn
+	[ "$mode" = gib ] && scns=/scenarios/gib/*.scn
 	# shellcheck disable=SC2086 # $reload is two words or none; $scns a glob
 	/bin/sysfs-replay $reload $scns
 	rc=$?
 	# with panic_on_warn=1 the kernel panics inside a step: not reached
 	[ "$mode" = panic ] && echo "@@LAB no panic"
+	[ "$mode" = gib ] && echo "@@LAB cpu after the scenarios: $(directmap)"
 
 fi
 # what the kernel said about dax during the run: warnings with their

@@ -1065,9 +1065,10 @@ static void reload_hmem(void)
 }
 
 /*
- * A failed probe leaves the kernel's direct map of its range behind (2 MiB
- * pages, or page tables) for the rest of the boot, reloads or not: a later
- * probe that maps part of such a 2 MiB page warns (phys_pmd_init). The
+ * A failed probe leaves the kernel's direct map of its range behind (1 GiB
+ * or 2 MiB pages, or page tables) for the rest of the boot, reloads or
+ * not: a later probe that maps part of such a 2 MiB page warns
+ * (phys_pmd_init), part of such a 1 GiB page too (phys_pud_init). The
  * model starts every region without such leftovers, so the reset removes
  * them: unbinding a device whose probe succeeded unmaps its whole range.
  * 6.1 binds the reloaded daxR.0, which covers the region, and the reset
