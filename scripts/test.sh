@@ -4,6 +4,7 @@
 #   1. installs what is missing (Debian packages: cmake, ninja-build,
 #      pkg-config, libjson-c-dev, libnuma-dev, gcc, binutils);
 #   2. SwiftPM: swift build, swift test (Swift Testing; runs the C test too),
+#      the demos' stdout parsed as JSON with jq,
 #      and the C test again against AddressSanitizer and ThreadSanitizer
 #      builds;
 #   2b. the libFuzzer harnesses (scripts/fuzz.sh --ci): every reproducer of
@@ -107,6 +108,14 @@ end
 
 begin "swift test"
 swift test
+end
+
+# The README's demo command: stdout carries only its JSON (progress and
+# narration go to stderr), so `scripts/demo.sh | jq .` works.
+begin "demo: stdout is the JSON listing only (scripts/demo.sh | jq)"
+scripts/demo.sh 2>/dev/null | jq -e 'type == "array"' >/dev/null
+scripts/demo.sh listing 2>/dev/null | jq -e 'type == "array"' >/dev/null
+echo "both demos print one JSON array on stdout"
 end
 
 # sanitized_ctest NAME CONFIG SANITIZER: builds daxm-ctest and the library
