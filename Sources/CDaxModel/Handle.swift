@@ -171,15 +171,15 @@ extension Context {
             lock.unlock()
             return closedCall(function: function, fallback: fallback)
         }
-        if model.panic != nil, !afterPanic {
+        if model.isPanicked, !afterPanic {
             let text = model.panic?.text ?? ""
             lock.unlock()
             return panickedCall(text, function: function, fallback: fallback)
         }
         let queued = model.pendingEventCount
         var outcome = Result { () throws(DaxErrorBox) -> T in try body() }
-        if !afterPanic, let panic = model.panic {
-            outcome = .failure(DaxErrorBox(.hostDown, "the host panicked: \(panic.text)", priority: Priority.err))
+        if model.isPanicked, !afterPanic {
+            outcome = .failure(panicDuringCall())
         }
         if model.upkeepPending { afterCall() }
         var broken: [String] = []
@@ -201,6 +201,12 @@ extension Context {
         if !notes.isEmpty || !broken.isEmpty { flush(notes, broken, function: function) }
         notify?(pointer)
         return result
+    }
+
+    /// The call that panicked the model answers EHOSTDOWN too (cold).
+    @inline(never)
+    func panicDuringCall() -> DaxErrorBox {
+        DaxErrorBox(.hostDown, "the host panicked: \(model.panic?.text ?? "")", priority: Priority.err)
     }
 
     /// A call on a panicked context (cold).

@@ -32,7 +32,11 @@ public final class DaxBus: @unchecked Sendable {
     public internal(set) var panicOnWarn = false
     /// The warning that panicked the host, if one did: the model then
     /// refuses every call (the C layer answers EHOSTDOWN).
-    public internal(set) var panic: KernelWarning?
+    public internal(set) var panic: KernelWarning? {
+        didSet { isPanicked = panic != nil }
+    }
+    /// `panic != nil`, as one byte: the C layer tests it on every call.
+    public private(set) var isPanicked = false
     /// The kernel direct map's 2 MiB blocks (address >> 21) that failed
     /// probes left mapped; absent blocks are unmapped.
     var directMap: [UInt64: DirectMapBlock] = [:]
