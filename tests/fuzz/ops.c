@@ -187,14 +187,19 @@ static void unref(const struct ref *r)
 
 static void check_event(const struct daxm_event *ev)
 {
-	if (ev->type < DAXM_EVENT_GROUP || ev->type > DAXM_EVENT_DEV_LOST_MEMORY)
+	int named = ev->type == DAXM_EVENT_DEV_LOST_MEMORY || ev->type == DAXM_EVENT_KERNEL_WARNING;
+
+	if (ev->type < DAXM_EVENT_GROUP || ev->type > DAXM_EVENT_KERNEL_WARNING)
 		fuzz_fail("event type %u", ev->type);
 	if (ev->region_id < 0)
 		fuzz_fail("event region_id %d", ev->region_id);
 	if (ev->nr_records && !ev->records)
 		fuzz_fail("event with %u records and no array", ev->nr_records);
-	if ((ev->type == DAXM_EVENT_DEV_LOST_MEMORY) != (ev->device != NULL))
+	if (named != (ev->device != NULL))
 		fuzz_fail("event type %u with device %s", ev->type, ev->device ? ev->device : "NULL");
+	if ((ev->type == DAXM_EVENT_KERNEL_WARNING) != (ev->warn_function != NULL) ||
+	    (ev->warn_function && (!ev->warn_file || !ev->warn_message || !ev->warn_line)))
+		fuzz_fail("event type %u: warning fields do not match its type", ev->type);
 	for (uint32_t i = 0; i < ev->nr_records; i++) {
 		const struct daxm_extent_record *rec = &ev->records[i];
 		if (!rec->reason || rec->result > 0 || rec->result < -4095)
