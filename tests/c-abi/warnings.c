@@ -130,24 +130,38 @@ static void page_conflicts(void)
 	daxm_unref(ctx);
 }
 
+/* A device over [S0 + 4 KiB, +@length) in a fresh region of @size whose
+ * probe fails with the warnings @want, then sized 0 and deleted: what a
+ * failed probe leaves in the kernel's direct map stays. The context is
+ * saved to @file and loaded into *@back; both are returned for the same
+ * checks. */
+static struct daxm_ctx *after_failed_probe(uint32_t profile, uint64_t size, uint64_t length,
+					   const char *want, const char *file, struct daxm_ctx **back)
+{
+	struct daxm_ctx *ctx = new_ctx();
+	struct daxm_region *r = add_region(ctx, 0, DAXM_REGION_DYNAMIC, S0, size, DAXM_REGION_IDLE, profile);
+	struct daxm_dev *a = mapped(r, S0 + 4 * KiB, length);
+
+	CHECK_ERR(daxm_dev_enable(a), EINVAL);
+	CHECK_STR(warnings(ctx), want);
+	CHECK_OK(daxm_dev_set_size(a, 0));
+	CHECK_OK(daxm_attr_write(ctx, "region0/delete", "dax0.1"));
+	*back = NULL;
+	CHECK_OK(daxm_ctx_save(ctx, state_path(file)));
+	CHECK_OK(daxm_ctx_load(state_path(file), back));
+	return ctx;
+}
+
 /* phys_pmd_init: a failed probe leaves a whole 2 MiB block mapped as one
  * page; a later probe mapping part of it splits it (once per boot). The
  * direct map and the _ONCE state survive a save and load. */
 static void split_large_page(void)
 {
-	struct daxm_ctx *ctx = new_ctx();
-	struct daxm_region *r = add_region(ctx, 0, DAXM_REGION_DYNAMIC, S0, 1 * GiB, DAXM_REGION_IDLE,
-					   DAXM_PROFILE_6_12);
-	struct daxm_dev *a = mapped(r, S0 + 4 * KiB, 4 * MiB); /* holds the block at +2 MiB whole */
-	CHECK_ERR(daxm_dev_enable(a), EINVAL);
-	CHECK_STR(warnings(ctx), "__add_pages:414 Misaligned __add_pages start: 0x140001 end: 0x140400|add_pages:986");
-	CHECK_OK(daxm_dev_set_size(a, 0));
-	CHECK_OK(daxm_attr_write(ctx, "region0/delete", "dax0.1"));
+	/* the device holds the block at +2 MiB whole */
+	struct daxm_ctx *back, *ctx = after_failed_probe(DAXM_PROFILE_6_12, 1 * GiB, 4 * MiB,
+		"__add_pages:414 Misaligned __add_pages start: 0x140001 end: 0x140400|add_pages:986",
+		"warned.json", &back);
 
-	const char *path = state_path("warned.json");
-	CHECK_OK(daxm_ctx_save(ctx, path));
-	struct daxm_ctx *back = NULL;
-	CHECK_OK(daxm_ctx_load(path, &back));
 	for (int round = 0; round < 2; round++) {
 		struct daxm_ctx *c = round ? back : ctx;
 		struct daxm_region *rr = daxm_region_get_by_id(c, 0);
@@ -167,19 +181,12 @@ static void split_large_page(void)
  * phys_pmd_init after the split. The 1 GiB pages survive a save and load. */
 static void split_gib_page(void)
 {
-	struct daxm_ctx *ctx = new_ctx();
-	struct daxm_region *r = add_region(ctx, 0, DAXM_REGION_DYNAMIC, S0, 3 * GiB, DAXM_REGION_IDLE,
-					   DAXM_PROFILE_6_1);
-	struct daxm_dev *a = mapped(r, S0 + 4 * KiB, 2 * GiB); /* holds the GiB at +1 GiB whole */
-	CHECK_ERR(daxm_dev_enable(a), EINVAL);
-	CHECK_STR(warnings(ctx), "__add_pages:328 Misaligned __add_pages start: 0x140001 end: #1c0000|add_pages:978");
-	CHECK_OK(daxm_dev_set_size(a, 0));
-	CHECK_OK(daxm_attr_write(ctx, "region0/delete", "dax0.1"));
-
+	/* the device holds the GiB at +1 GiB whole */
+	struct daxm_ctx *back, *ctx = after_failed_probe(DAXM_PROFILE_6_1, 3 * GiB, 2 * GiB,
+		"__add_pages:328 Misaligned __add_pages start: 0x140001 end: #1c0000|add_pages:978",
+		"gib.json", &back);
 	const char *path = state_path("gib.json");
-	CHECK_OK(daxm_ctx_save(ctx, path));
-	struct daxm_ctx *back = NULL;
-	CHECK_OK(daxm_ctx_load(path, &back));
+
 	for (int round = 0; round < 2; round++) {
 		struct daxm_ctx *c = round ? back : ctx;
 		struct daxm_region *rr = daxm_region_get_by_id(c, 0);
