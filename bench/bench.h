@@ -43,6 +43,7 @@ enum {
 	T_MEMORY = 1u << 3,
 	T_THREADS = 1u << 4,
 	T_VIEWS = 1u << 5,
+	T_SCALE = 1u << 6,
 };
 
 extern struct bench_opts opt;
@@ -156,5 +157,6 @@ void table_sparse(void);
 void table_memory(void);
 void table_threads(void);
 void table_views(void);
+void table_scale(void);
 
 #endif

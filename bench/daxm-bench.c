@@ -25,6 +25,7 @@ static const struct {
 	{ "memory", T_MEMORY, table_memory },
 	{ "threads", T_THREADS, table_threads },
 	{ "views", T_VIEWS, table_views },
+	{ "scale", T_SCALE, table_scale },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -34,7 +35,7 @@ static void usage(FILE *f)
 		"usage: daxm-bench [options]\n"
 		"  --quick           tiny sizes and short runs (CI; well under 30 s)\n"
 		"  --budget S        seconds allowed per table row (default 60; quick 5)\n"
-		"  --only T[,T...]   tables: calls dynamic sparse memory threads views\n"
+		"  --only T[,T...]   tables: calls dynamic sparse memory threads views scale\n"
 		"                    (or a..f)\n"
 		"  --iterations N    calls table: exactly N calls per row, one run\n"
 		"                    (for callgrind; no calibration)\n"

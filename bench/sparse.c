@@ -115,7 +115,7 @@ void sp_free(struct sp *s)
 
 /* After tag @k's extents were offered again: their new handles follow the
  * last accepted extent. */
-static void sp_readopt(struct sp *s, long k)
+void sp_readopt(struct sp *s, long k)
 {
 	long p0 = k * s->per_tag;
 	struct daxm_extent *x = s->last;

@@ -35,6 +35,8 @@ void sp_collect(struct sp *s);
 /* Releases every extent, one call per tag; returns seconds, or -1 over
  * @budget (then *done tells how many extents went). */
 double sp_release_all(struct sp *s, double budget, long *done);
+/* After tag @k's extents were offered again: adopts their new handles. */
+void sp_readopt(struct sp *s, long k);
 void sp_free(struct sp *s); /* daxm_unref + frees the arrays */
 
 #endif

@@ -9,6 +9,10 @@
 #   --callgrind   also count instructions per call of the calls table
 #                 (library vs plain C mutex) under valgrind --tool=callgrind:
 #                 independent of machine noise
+#   --scale       also count, under callgrind with a simulated cache,
+#                 instructions and last-level cache misses per sparse-region
+#                 operation at E = 1k and E = 1M extents (quick: 10k), next
+#                 to two plain C floors (table g; about 10 minutes at 1M)
 #   other options go to daxm-bench: --budget S (seconds per table row,
 #                 default 60), --only calls,dynamic,sparse,memory,threads,views,
 #                 --runs N, --seed N, --max-m N, --max-e N, --view-mib N
@@ -36,11 +40,13 @@ cd "$root"
 
 quick=0
 callgrind=0
+scale=0
 args=()
 for a in "$@"; do
 	case "$a" in
 	--quick) quick=1; args+=("$a") ;;
 	--callgrind) callgrind=1 ;;
+	--scale) scale=1 ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
 	*) args+=("$a") ;;
 	esac
@@ -51,7 +57,7 @@ prefix="$root/$build/prefix"
 exe="$root/$build/daxm-bench"
 
 pkgs=(cmake ninja-build pkg-config gcc)
-[ "$callgrind" = 1 ] && pkgs+=(valgrind)
+{ [ "$callgrind" = 1 ] || [ "$scale" = 1 ]; } && pkgs+=(valgrind)
 daxm_need_packages "${pkgs[@]}"
 daxm_need_swift
 
@@ -121,4 +127,61 @@ if [ "$callgrind" = 1 ]; then
 			if (!(l in v) || !(c in v)) { printf "| %s | ? | %s | ? | |\n", name, cname; return }
 			printf "| %s | %.0f | %s | %.0f | %.1fx |\n", name, v[l], cname, v[c], v[l] / v[c]
 		}'
+fi
+
+# ---- instructions and cache misses per operation at 1k and 1M extents -------------
+# One process per E, collection on only inside the cg_op_* functions of
+# bench/scale.c (each called N times), with callgrind's cache simulation:
+# inclusive Ir / N is the work of one operation, (DLmr + DLmw) / N its
+# last-level cache misses. The simulated caches are fixed (32 KiB L1s, a
+# 32 MiB 16-way last level: 1M extents do not fit, 1k do), so the counts
+# do not depend on the machine. Setup (offering E extents) is not counted.
+if [ "$scale" = 1 ]; then
+	n=$([ "$quick" = 1 ] && echo 200 || echo 1000)
+	big=$([ "$quick" = 1 ] && echo 10000 || echo 1000000)
+	for e in 1000 "$big"; do
+		out="$root/$build/callgrind-scale-$e.out"
+		daxm_log "callgrind: scale table at E = $e, $n calls per operation"
+		valgrind --tool=callgrind --callgrind-out-file="$out" --cache-sim=yes \
+			--I1=32768,8,64 --D1=32768,8,64 --LL=33554432,16,64 \
+			--collect-atstart=no --toggle-collect='cg_op_*' \
+			"$exe" --only scale --iterations "$n" --max-e "$e" >/dev/null 2>"$build/callgrind-scale.log" ||
+			{ cat "$build/callgrind-scale.log" >&2; daxm_die "valgrind failed"; }
+		callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$out" >"$build/callgrind-scale-$e.txt"
+	done
+	awk -v n="$n" -v big="$big" '
+	function num(s) { gsub(/,/, "", s); return s + 0 }
+	FNR == 1 { file++ }
+	/^Events shown:/ { for (i = 3; i <= NF; i++) col[file, $i] = i - 2 }
+	/cg_op_[a-z_]+ / {
+		match($0, /cg_op_[a-z_]+/)
+		f = substr($0, RSTART + 6, RLENGTH - 6)
+		line = $0
+		gsub(/\([ 0-9.]+%\)/, "", line)
+		split(line, w, " ")
+		ir[file, f] = num(w[col[file, "Ir"]]) / n
+		ll[file, f] = (num(w[col[file, "DLmr"]]) + num(w[col[file, "DLmw"]])) / n
+	}
+	END {
+		printf "\n## g. Instructions and last-level cache misses per operation (callgrind, %d calls each)\n\n", n
+		printf "| operation | instr., E = 1k | instr., E = %d | ratio | LL misses, E = 1k | LL misses, E = %d |\n", big, big
+		print "|---|---:|---:|---:|---:|---:|"
+		row("C floor: touch a random 96-byte object (lock, ++, --, unlock)", "floor_touch")
+		row("C floor: binary search over E sorted keys", "floor_search")
+		row("daxm_extent_get + daxm_extent_put, random extent", "getput")
+		row("select tag + size 3 units", "tagsize")
+		row("shrink 3 -> 1 unit", "shrink")
+		row("daxm_attr_read regionR/extentK/refcount, random K", "attr")
+		row("release an unreferenced tag group (10 extents)", "release")
+		row("re-offer the group (10 extents)", "reoffer")
+		row("release while pinned (deferred)", "deferred")
+		row("the put completing a deferred release", "put_completes")
+		row("drain an event (a RELEASED or a GROUP event)", "drain")
+	}
+	function row(name, f,   d) {
+		d = f == "drain" ? 2 : 1
+		if (!((1, f) in ir) || !((2, f) in ir)) { printf "| %s | ? | ? | | | |\n", name; return }
+		printf "| %s | %.0f | %.0f | %.2fx | %.2f | %.2f |\n", name, ir[1, f] / d, ir[2, f] / d,
+			ir[2, f] / ir[1, f], ll[1, f] / d, ll[2, f] / d
+	}' "$build/callgrind-scale-1000.txt" "$build/callgrind-scale-$big.txt"
 fi
