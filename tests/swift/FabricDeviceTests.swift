@@ -27,7 +27,7 @@ import Testing
         #expect(build { $0.hostCount = 0 } == .invalidInput)
         #expect(build { $0.hostCount = 256 } == .success)
         #expect(build { $0.hostCount = 257 } == .invalidInput)
-        #expect(build { $0.profile = .qemu } == .unsupported)
+        #expect(build { $0.profile = .qemu } == .invalidInput)  // qemu has one host
     }
 
     @Test("5600h Get DCD Info reports hosts, regions, policies, sanitize mask and capacity in 256 MiB units")

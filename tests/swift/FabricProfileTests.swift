@@ -1,14 +1,10 @@
 import Testing
 @testable import DaxModel
 
-/// Profiles (issue 15 item 4): every difference from `spec` tested.
+/// Profiles (issue 15 item 4): every difference from `spec` tested
+/// (`qemu`'s in FabricQemuTests).
 @Suite struct FabricProfileTests {
     typealias F = FabricFixture
-
-    @Test("qemu is designed but not implemented: building it is Unsupported")
-    func qemuNotYet() throws {
-        #expect(F.code { _ = try F(hosts: 1, sharable: false, profile: .qemu) } == .unsupported)
-    }
 
     @Test("mhsld: at most 8 heads, no Sharable region")
     func mhsldLimits() throws {

@@ -22,7 +22,8 @@ public struct DCAddRequest: Hashable, Sendable {
     /// Reserved for Prescriptive (each extent carries its own tag).
     public var tag: DaxTag
     /// Prescriptive only. Sequence numbers given here are ignored: the
-    /// device numbers each tag's extents 0..n-1 in list order.
+    /// device numbers each tag's extents 0..n-1 in list order (except
+    /// under `qemu`, which passes tag and sequence number on as written).
     public var extents: [DCExtentRecord]
 
     public init(hostId: UInt16, policy: AddSelectionPolicy, region: UInt8 = 0, length: UInt64 = 0,
@@ -43,20 +44,22 @@ extension DCDevice {
     /// fabric manager learns that from its Add Capacity Response record.
     ///
     /// Checks, in order (the first failure changes nothing):
-    /// 1. Invalid Input: no such host; a selection policy the profile does
-    ///    not offer; for Free/Contiguous a bad region number, a length of 0
-    ///    or not a block multiple; a non-null tag that already exists
-    ///    (model choice: a new allocation needs a new tag; Enable Shared
-    ///    Access reaches an existing one); for Enable Shared Access the
-    ///    checks of `planSharedAccess`.
+    /// 1. Invalid Input: no such host (a profile that ignores the Host ID
+    ///    offers to host 0); a selection policy the profile does not offer;
+    ///    for Free/Contiguous a bad region number, a length of 0 or not a
+    ///    block multiple; a non-null tag that already exists (model choice:
+    ///    a new allocation needs a new tag; Enable Shared Access reaches an
+    ///    existing one; not checked by a profile without tags); for Enable
+    ///    Shared Access the checks of `planSharedAccess`.
     /// 2. Invalid Extent List (Prescriptive): see `planPrescriptive`.
     /// 3. Resources Exhausted: too few free blocks (no contiguous run for
     ///    Contiguous), or the host's extent or tag budget would be exceeded.
-    /// 4. Retry Required: the host's event log lacks room for the records.
+    /// 4. Retry Required: the host's event log lacks room for the records
+    ///    (a profile without it drops what does not fit instead).
     /// - Returns: the extent records offered, in log order.
     @discardableResult
     public func initiateAdd(_ request: DCAddRequest) throws(FabricError) -> [DCExtentRecord] {
-        let h = try hostIndex(request.hostId)
+        let h = try commandHost(request.hostId)
         guard let policy = AddSelectionPolicy(rawValue: request.selectionPolicy & 0xF),
               policy == .enableSharedAccess ? profile.sharing : profile.addPolicyMask & (1 << UInt16(policy.rawValue)) != 0 else {
             throw FabricError(.invalidInput, "selection policy \(request.selectionPolicy & 0xF) is not supported")
@@ -67,11 +70,11 @@ extension DCDevice {
         case .prescriptive: plan = try planPrescriptive(request, host: h)
         case .enableSharedAccess: plan = try planSharedAccess(request, host: h)
         }
-        let newTags = Set(plan.map(\.record.tag).filter { !$0.isUntagged && hosts[h].tags[$0] == nil })
+        let newTags = profile.tracksTags ? Set(plan.map(\.record.tag).filter { !$0.isUntagged && hosts[h].tags[$0] == nil }) : []
         guard plan.count <= hosts[h].availableExtents, newTags.count <= hosts[h].availableTags else {
             throw FabricError(.resourcesExhausted, "host \(h): the offer needs \(plan.count) extents and \(newTags.count) tags; \(hosts[h].availableExtents) and \(hosts[h].availableTags) are available")
         }
-        guard plan.count <= hosts[h].logRoom else {
+        guard plan.count <= hosts[h].logRoom || !profile.retryWhenLogFull else {
             throw FabricError(.retryRequired, "host \(h)'s event log has room for \(hosts[h].logRoom) records, the offer needs \(plan.count)")
         }
         commitOffer(plan, host: h, sharedAccess: policy == .enableSharedAccess)
@@ -122,7 +125,7 @@ extension DCDevice {
     }
 
     private func requireNewTag(_ tag: DaxTag) throws(FabricError) {
-        if !tag.isUntagged, tags[tag] != nil {
+        if profile.tracksTags, !tag.isUntagged, tags[tag] != nil {
             throw FabricError(.invalidInput, "tag \(tag) already names capacity; use Enable Shared Access to reach it")
         }
     }
@@ -134,6 +137,9 @@ extension DCDevice {
     /// Blocks reserved or owned for another host, or shared by a tag, also
     /// give Invalid Extent List: fabric.md leaves that code unconfirmed;
     /// the model treats the list as naming capacity it cannot assign.
+    /// Profile differences: an extent outside every region gets
+    /// `outsideRegionsCode`; `offerMaySpanRegions` lifts the one-region
+    /// rule; without `tracksTags` each extent keeps its sequence number.
     private func planPrescriptive(_ req: DCAddRequest, host h: Int) throws(FabricError) -> [HostExtent] {
         for e in req.extents { try requireNewTag(e.tag) }
         guard !req.extents.isEmpty, req.extents.count <= hosts[h].maxExtents else {
@@ -144,10 +150,8 @@ extension DCDevice {
         var seq: [DaxTag: UInt16] = [:]
         var plan: [HostExtent] = []
         for (i, e) in req.extents.enumerated() {
-            guard let s = e.span, let r = regionIndex(holding: s), regions[r].aligned(s) else {
-                throw FabricError(.invalidExtentList, "extent \(i) (\(e)) is empty, outside one DC region or not block aligned")
-            }
-            guard region == nil || region == r else {
+            let (r, s) = try listedRegion(e, index: i)
+            guard region == nil || region == r || profile.offerMaySpanRegions else {
                 throw FabricError(.invalidExtentList, "extent \(i) is in region \(r); one offer stays in one region")
             }
             region = r
@@ -160,8 +164,8 @@ extension DCDevice {
             }
             let n = seq[e.tag, default: 0]
             seq[e.tag] = n &+ 1
-            plan.append(HostExtent(record: DCExtentRecord(dpa: s.start, length: s.length, tag: e.tag,
-                                                          sequence: e.tag.isUntagged ? 0 : n),
+            let sequence = !profile.tracksTags ? e.sequence : e.tag.isUntagged ? 0 : n
+            plan.append(HostExtent(record: DCExtentRecord(dpa: s.start, length: s.length, tag: e.tag, sequence: sequence),
                                    region: r, home: r, physical: s.start, group: 0))
         }
         return plan
@@ -224,8 +228,20 @@ extension DCDevice {
         return t.spans.last?.last ?? 0
     }
 
+    /// The DC region and span of extent `i` of a Prescriptive list:
+    /// non-empty, block aligned and inside one region, else Invalid Extent
+    /// List (or the profile's `outsideRegionsCode` when no region holds it).
+    func listedRegion(_ e: DCExtentRecord, index i: Int) throws(FabricError) -> (Int, Span) {
+        let message = "extent \(i) (\(e)) is empty, outside one DC region or not block aligned"
+        guard let s = e.span else { throw FabricError(.invalidExtentList, message) }
+        guard let r = regionIndex(holding: s) else { throw FabricError(profile.outsideRegionsCode, message) }
+        guard regions[r].aligned(s) else { throw FabricError(.invalidExtentList, message) }
+        return (r, s)
+    }
+
     /// Makes a checked plan real: blocks reserved, tags made or marked
-    /// pending, DPAs taken, the offer queued and its records posted.
+    /// pending (where the profile tracks tags), DPAs taken, the offer
+    /// queued and its records posted.
     private func commitOffer(_ plan: [HostExtent], host h: Int, sharedAccess: Bool) {
         let gid = nextGroupId
         nextGroupId &+= 1
@@ -233,9 +249,10 @@ extension DCDevice {
         var tagsTouched = false
         for var e in plan {
             e.group = gid
+            let tracked = profile.tracksTags && !e.record.tag.isUntagged
             if !sharedAccess, let s = e.span {
                 _ = regions[e.home].blocks.allocate(s, to: .reserved(host: UInt16(h)))
-                if !e.record.tag.isUntagged {
+                if tracked {
                     if tags[e.record.tag] == nil {
                         tags[e.record.tag] = FabricTag(tag: e.record.tag, serial: nextTagSerial, home: e.home, spans: [],
                                                        sharable: regions[e.home].spec.sharable)
@@ -245,14 +262,14 @@ extension DCDevice {
                     tags[e.record.tag]?.spans.append(s)
                 }
             }
-            if !e.record.tag.isUntagged {
+            if tracked {
                 tags[e.record.tag]?.pending.insert(UInt16(h))
                 tags[e.record.tag]?.lists[UInt16(h), default: []].append(e.record)
                 tagsTouched = true
             }
             if let s = e.span { _ = takeDPA(h, e.region, s) }
             hosts[h].pending.insert(e, key: e.record.dpa)
-            hosts[h].countTag(e.record.tag, 1)
+            if tracked { hosts[h].countTag(e.record.tag, 1) }
             group.extents.append(e)
         }
         hosts[h].groups.append(group)

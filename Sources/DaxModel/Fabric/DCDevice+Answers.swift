@@ -7,7 +7,10 @@ extension DCDevice {
     /// length 0 when nothing was accepted or the offer was dead), or
     /// Capacity Released (one per extent given back). A refused answer
     /// changes nothing and reports nothing, except the answer to a dead
-    /// offer, which consumes it.
+    /// offer, which consumes it. Where the profile does not report to the
+    /// manager (qemu), consumed answers are only counted
+    /// (`answersConsumed`); where it drops tags on accept, accepted extents
+    /// are filed with a null tag and sequence 0.
     ///
     /// Add response checks: no such host (Invalid Input); no pending offer
     /// (Invalid Physical Address); the offer is dead (Invalid Physical
@@ -71,7 +74,7 @@ extension DCDevice {
                 dropPending(e, host: h, sharedAccess: group.sharedAccess)
             }
         }
-        if !chosen.isEmpty { hosts[h].bumpGeneration() }
+        if !chosen.isEmpty { listChanged(h) }
         settleTags(Set(group.extents.map(\.record.tag)), host: h)
         postFM(.addCapacityResponse, host: h, report.isEmpty ? [(0, DCExtentRecord(dpa: 0, length: 0))] : report)
     }
@@ -90,17 +93,20 @@ extension DCDevice {
         }
         answersConsumed += 1
         for e in found { dropAccepted(e, host: h, sanitize: false) }
-        hosts[h].bumpGeneration()
+        listChanged(h)
         settleTags(Set(found.map(\.record.tag)), host: h)
         postFM(.capacityReleased, host: h, found.map { ($0.region, $0.record) })
     }
 
     // MARK: moving one extent
 
-    /// A pending extent the host accepted.
+    /// A pending extent the host accepted, filed as the profile files
+    /// accepted extents (qemu: null tag, sequence 0).
     func acceptPending(_ e: HostExtent, host h: Int, sharedAccess: Bool) {
         hosts[h].pending.remove(e.record.dpa) { $0.group == e.group }
-        hosts[h].accepted.insert(e, key: e.record.dpa)
+        var filed = e
+        filed.record = profile.acceptedRecord(e.record)
+        hosts[h].accepted.insert(filed, key: e.record.dpa)
         if !sharedAccess {
             let tag = e.record.tag
             let owner: BlockOwner = !tag.isUntagged && (tags[tag]?.sharable ?? false) ? .shared(tag: tag) : .owned(host: UInt16(h))
@@ -117,7 +123,7 @@ extension DCDevice {
     func dropPending(_ e: HostExtent, host h: Int, sharedAccess: Bool) {
         hosts[h].pending.remove(e.record.dpa) { $0.group == e.group }
         if let s = e.span { giveDPA(h, e.region, s) }
-        hosts[h].countTag(e.record.tag, -1)
+        if profile.tracksTags { hosts[h].countTag(e.record.tag, -1) }
         if !e.record.tag.isUntagged {
             tags[e.record.tag]?.lists[UInt16(h)]?.removeAll { $0 == e.record }
         }

@@ -69,7 +69,7 @@ extension DCDevice {
     /// Get DCD Info (5600h). Always succeeds.
     public func getDCDInfo() -> DCDInfo {
         var mask: UInt8 = 0
-        for r in regions where r.spec.sanitizeConfigurable { mask |= 1 << UInt8(r.index) }
+        for r in regions.indices where sanitizeConfigurable(r) { mask |= 1 << UInt8(r) }
         return DCDInfo(numHosts: hosts.count, numRegions: regions.count,
                        addSelectionPolicies: profile.addPolicyMask, releaseRemovalPolicies: profile.releasePolicyMask,
                        sanitizeConfigMask: mask,
@@ -79,16 +79,18 @@ extension DCDevice {
 
     /// Get Host DC Region Configuration (5601h): regions from
     /// `startRegion`, at most `regionCount` of them, and that host's budgets.
+    /// Where the profile does not read the Host ID (qemu), host 0 answers
+    /// whatever `host` says, with Host ID 0.
     /// - Throws: Invalid Input (no such host; `startRegion` past the last region).
     public func getHostRegionConfig(host: UInt16, regionCount: Int, startRegion: Int) throws(FabricError) -> HostRegionConfig {
-        let h = try hostIndex(host)
+        let h = try commandHost(host)
         guard startRegion >= 0, startRegion < regions.count, regionCount >= 0 else {
             throw FabricError(.invalidInput, "starting region \(startRegion) of \(regions.count)")
         }
         let chosen = regions[startRegion..<min(regions.count, startRegion + min(regionCount, 8))]
         let ld = hosts[h]
         return HostRegionConfig(
-            hostId: host, availableRegions: regions.count,
+            hostId: UInt16(h), availableRegions: regions.count,
             regions: chosen.map { r in
                 DCRegionConfig(base: r.span.start, decodeLength: r.span.length / DCRegionSpec.unit, length: r.span.length,
                                blockSize: r.spec.blockSize,
@@ -102,9 +104,11 @@ extension DCDevice {
     /// Set DC Region Configuration (5602h). Checks, in order: region id
     /// (Invalid Input), block size a power of two in the region's mask
     /// (Invalid Input), a sanitize change the region cannot make
-    /// (Unsupported), any block of the region allocated or any host DPA
-    /// of it in use, fabric-manager-referenced capacity included
-    /// (Unsupported), room in every host's log (Retry Required). The same
+    /// (Unsupported; always, for a change, under a profile without
+    /// sanitize), any block of the region allocated or any host DPA of it
+    /// in use, fabric-manager-referenced capacity included (Unsupported),
+    /// room in every host's log (Retry Required, unless the profile drops
+    /// what does not fit instead). The same
     /// configuration succeeds with no event; a change posts Region
     /// Configuration Updated to every host's log (fabric.md leaves "every
     /// LD" unconfirmed: the model's choice, since each LD decodes the region).
@@ -116,7 +120,7 @@ extension DCDevice {
         guard DCRegionSpec.validBlockSize(blockSize, mask: r.spec.blockSizeMask), r.span.length % blockSize == 0 else {
             throw FabricError(.invalidInput, "region \(region): block size \(blockSize) is not supported")
         }
-        if sanitizeOnRelease != r.spec.sanitizeOnRelease, !r.spec.sanitizeConfigurable {
+        if sanitizeOnRelease != r.spec.sanitizeOnRelease, !sanitizeConfigurable(region) {
             throw FabricError(.unsupported, "region \(region): sanitize on release cannot be changed")
         }
         guard r.blocks.free.total == r.span.length,
@@ -124,7 +128,7 @@ extension DCDevice {
             throw FabricError(.unsupported, "region \(region): capacity is still allocated; release it on every host first")
         }
         if blockSize == r.spec.blockSize, sanitizeOnRelease == r.spec.sanitizeOnRelease { return }
-        if let full = hosts.first(where: { $0.logRoom < 1 }) {
+        if profile.retryWhenLogFull, let full = hosts.first(where: { $0.logRoom < 1 }) {
             throw FabricError(.retryRequired, "host \(full.id)'s event log is full")
         }
         regions[region].spec.blockSize = blockSize
@@ -136,7 +140,8 @@ extension DCDevice {
 
     /// Get DC Region Extent Lists (5603h): host `host`'s accepted extents
     /// (never pending or dead ones) from `startIndex`, at most `count`;
-    /// count 0 returns only the total and the generation number.
+    /// count 0 returns only the total and the generation number. The one
+    /// command whose Host ID every profile checks.
     /// - Throws: Invalid Input (no such host; `startIndex` past the total).
     /// - Complexity: O(n / 512 + count).
     public func getExtentList(host: UInt16, count: Int, startIndex: Int) throws(FabricError) -> ExtentListPage {

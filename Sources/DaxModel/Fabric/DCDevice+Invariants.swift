@@ -64,8 +64,13 @@ extension DCDevice {
             for (list, isPending) in [(ld.accepted, false), (ld.pending, true)] {
                 for e in list {
                     used[e.region, default: 0] &+= e.record.length
-                    if !e.record.tag.isUntagged { tagCounts[e.record.tag, default: 0] += 1 }
                     let tag = e.record.tag
+                    if !isPending, profile.acceptedRecord(e.record) != e.record {
+                        bad.append("host \(h): accepted \(e.record) not filed as the profile files accepted extents")
+                    }
+                    // A profile without tag bookkeeping passes tags through untracked.
+                    guard profile.tracksTags else { continue }
+                    if !tag.isUntagged { tagCounts[tag, default: 0] += 1 }
                     if !tag.isUntagged, let t = tags[tag] {
                         if t.lists[UInt16(h)]?.contains(e.record) != true { bad.append("host \(h): \(e.record) missing from its tag's list") }
                         if isPending != t.pending.contains(UInt16(h)) && isPending { bad.append("host \(h): \(tag) pending bit wrong") }
@@ -84,6 +89,7 @@ extension DCDevice {
             if tagCounts != ld.tags { bad.append("host \(h): tag counts \(ld.tags) != extents \(tagCounts)") }
             if ld.extentsUsed > ld.maxExtents || ld.tags.count > ld.maxTags { bad.append("host \(h): budget exceeded") }
             if ld.log.count > ld.logDepth { bad.append("host \(h): event log over its depth") }
+            if !profile.countsListGeneration, ld.generation != 0 { bad.append("host \(h): generation moved under \(profile)") }
         }
         for (tag, t) in tags {
             for (h, list) in t.lists {
@@ -99,6 +105,8 @@ extension DCDevice {
             if t.unheld { bad.append("tag \(tag): kept although nothing holds it") }
         }
         if tagOrder.count != tags.count { bad.append("tag order holds \(tagOrder.count), tags \(tags.count)") }
+        if !profile.tracksTags, !tags.isEmpty { bad.append("profile \(profile) keeps no tags, yet \(tags.count) exist") }
+        if !profile.reportsToManager, !fmEvents.isEmpty { bad.append("profile \(profile) reports nothing to the manager") }
         return bad
     }
 }

@@ -16,7 +16,9 @@ public struct DCReleaseRequest: Hashable, Sendable {
     public var length: UInt64
     /// Tag-based only.
     public var tag: DaxTag
-    /// Prescriptive only: DPA and length (tag and sequence are ignored).
+    /// Prescriptive only: DPA and length (tag and sequence are ignored,
+    /// except under `qemu`, which copies the list into the host's Release
+    /// Capacity records as written).
     public var extents: [DCExtentRecord]
 
     public init(hostId: UInt16, policy: RemovalPolicy, forced: Bool = false, sanitize: Bool = false,
@@ -40,7 +42,10 @@ extension DCDevice {
     /// records are posted, dropped and counted if the log is full: forced
     /// removal never answers Retry Required), and a pending offer it
     /// touches is marked dead (no record; the offer's Add Capacity records
-    /// stay in the log).
+    /// stay in the log). A profile without `forcedRemoval` (qemu) treats a
+    /// forced request as an unforced one; one without `sanitizeOnRelease`
+    /// ignores the Sanitize flag; one that ignores the Host ID acts on
+    /// host 0.
     ///
     /// Checks, in order (the first failure changes nothing):
     /// 1. Invalid Input: no such host; a removal policy the profile lacks;
@@ -49,16 +54,19 @@ extension DCDevice {
     /// 2. Resources Exhausted: Tag-based Length over that capacity.
     /// 3. Invalid Extent List (Prescriptive): count 0 or over the host's
     ///    extent budget; an extent empty, not block aligned or outside one
-    ///    DC region.
+    ///    DC region (outside every region: the profile's `outsideRegionsCode`).
     /// 4. Invalid Physical Address: a DPA neither accessible nor pending
     ///    to the host; pending capacity when not forced.
     /// 5. Invalid Input: the list covers only part of the host's extents of
     ///    a tag in a Sharable region; forced, only part of an accepted
     ///    extent (the model does not split extents); sanitize asked on a
     ///    region that cannot sanitize.
-    /// 6. Retry Required (unforced): the host's log lacks room.
+    /// 6. Retry Required (unforced): the host's log lacks room (a profile
+    ///    without it drops what does not fit instead).
     public func initiateRelease(_ request: DCReleaseRequest) throws(FabricError) {
-        let h = try hostIndex(request.hostId)
+        let h = try commandHost(request.hostId)
+        let forced = request.forced && profile.forcedRemoval
+        let sanitize = request.sanitize && profile.sanitizeOnRelease
         guard let policy = RemovalPolicy(rawValue: request.flags & 0xF),
               profile.releasePolicyMask & (1 << UInt16(policy.rawValue)) != 0 else {
             throw FabricError(.invalidInput, "removal policy \(request.flags & 0xF) is not supported")
@@ -87,7 +95,7 @@ extension DCDevice {
             if request.length != 0, request.length < held {
                 throw FabricError(.invalidInput, "length \(request.length) is part of host \(h)'s \(held) bytes of tag \(request.tag); the model releases a tag whole")
             }
-            if !pending.isEmpty, !request.forced {
+            if !pending.isEmpty, !forced {
                 throw FabricError(.invalidPhysicalAddress, "tag \(request.tag) is still pending to host \(h)")
             }
         case .prescriptive:
@@ -96,31 +104,31 @@ extension DCDevice {
             }
             var spans: [Span] = []
             for (i, e) in request.extents.enumerated() {
-                guard let s = e.span, let r = regionIndex(holding: s), regions[r].aligned(s) else {
-                    throw FabricError(.invalidExtentList, "extent \(i) (\(e)) is empty, outside one DC region or not block aligned")
-                }
-                spans.append(s)
+                spans.append(try listedRegion(e, index: i).1)
             }
-            try collectTargets(spans, host: h, forced: request.forced, &accepted, &pending, &pieces)
-            try requireWholeSharedTags(accepted, pieces, host: h, forced: request.forced)
+            try collectTargets(spans, host: h, forced: forced, &accepted, &pending, &pieces)
+            try requireWholeSharedTags(accepted, pieces, host: h, forced: forced)
         }
-        if request.sanitize {
+        if sanitize {
             let touched = Set((accepted + pending).map(\.home))
             if let r = touched.first(where: { !regions[$0].spec.sanitizeConfigurable && !regions[$0].spec.sanitizeOnRelease }) {
                 throw FabricError(.invalidInput, "region \(r) cannot sanitize on release")
             }
         }
-        if !request.forced {
-            guard pieces.count <= hosts[h].logRoom else {
-                throw FabricError(.retryRequired, "host \(h)'s event log has room for \(hosts[h].logRoom) records, the release needs \(pieces.count)")
+        if !forced {
+            let records: [(DCEventType, Int, DCExtentRecord)] = profile.releaseRecordsAsRequested
+                ? request.extents.map { (.releaseCapacity, $0.span.flatMap(regionIndex(holding:)) ?? 0, $0) }
+                : pieces.map { e, s in
+                    (.releaseCapacity, e.region, DCExtentRecord(dpa: s.start, length: s.length, tag: e.record.tag, sequence: e.record.sequence))
+                }
+            guard records.count <= hosts[h].logRoom || !profile.retryWhenLogFull else {
+                throw FabricError(.retryRequired, "host \(h)'s event log has room for \(hosts[h].logRoom) records, the release needs \(records.count)")
             }
-            if request.sanitize { markSanitize(accepted) }
-            post(pieces.map { e, s in
-                (.releaseCapacity, e.region, DCExtentRecord(dpa: s.start, length: s.length, tag: e.record.tag, sequence: e.record.sequence))
-            }, to: h)
+            if sanitize { markSanitize(accepted) }
+            post(records, to: h)
             return
         }
-        forceRelease(accepted: accepted, pending: pending, host: h, sanitize: request.sanitize)
+        forceRelease(accepted: accepted, pending: pending, host: h, sanitize: sanitize)
     }
 
     /// The host's accepted and pending extents under `spans`, and the
@@ -192,9 +200,9 @@ extension DCDevice {
             dropAccepted(e, host: h, sanitize: sanitize)
             touched.insert(e.record.tag)
         }
-        if !accepted.isEmpty { hosts[h].bumpGeneration() }
+        if !accepted.isEmpty { listChanged(h) }
         settleTags(touched, host: h)
-        post(accepted.map { (.forcedCapacityRelease, $0.region, $0.record) }, to: h, dropOverflow: true)
+        post(accepted.map { (.forcedCapacityRelease, $0.region, $0.record) }, to: h)
     }
 
     /// Dynamic Capacity Add Reference (5606h): the fabric manager keeps a

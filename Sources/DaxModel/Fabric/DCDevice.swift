@@ -7,9 +7,10 @@ public struct DCDeviceSpec: Sendable {
     public var hostCount: Int
     /// Extents each LD supports, accepted and pending together (QEMU: 512).
     public var maxExtentsPerHost = 512
-    /// Distinct tags each LD supports.
+    /// Distinct tags each LD supports (the `qemu` profile has none: 0).
     public var maxTagsPerHost = 64
-    /// Records each LD's DC event log holds (QEMU: 8).
+    /// Records each LD's DC event log holds (the `qemu` profile fixes
+    /// QEMU's 8).
     public var eventLogDepth = 64
     public var profile = FabricProfile.spec
 
@@ -61,11 +62,9 @@ public final class DCDevice {
     ///   length not a multiple of 256 MiB, a bad block size, regions out of
     ///   order or overlapping, a host count out of 1...profile.maxHosts, a
     ///   budget below 1, a Sharable region where the profile has no
-    ///   sharing); Unsupported (a profile not implemented yet).
+    ///   sharing, a region that sanitizes on release where the profile has
+    ///   no sanitize).
     public init(_ spec: DCDeviceSpec) throws(FabricError) {
-        guard spec.profile.implemented else {
-            throw FabricError(.unsupported, "profile \(spec.profile) is designed but not implemented yet")
-        }
         guard (1...8).contains(spec.regions.count) else {
             throw FabricError(.invalidInput, "a device has 1 to 8 DC regions, not \(spec.regions.count)")
         }
@@ -92,12 +91,17 @@ public final class DCDevice {
             if r.sharable, !spec.profile.sharing {
                 throw FabricError(.invalidInput, "region \(i): profile \(spec.profile) has no Sharable regions")
             }
+            if r.sanitizeOnRelease, !spec.profile.sanitizeOnRelease {
+                throw FabricError(.invalidInput, "region \(i): profile \(spec.profile) has no sanitize on release")
+            }
             built.append(DCRegion(index: i, spec: r, span: span))
         }
         profile = spec.profile
         regions = built
+        let maxTags = spec.profile.fixedTagBudget ?? spec.maxTagsPerHost
+        let logDepth = spec.profile.fixedEventLogDepth ?? spec.eventLogDepth
         hosts = (0..<spec.hostCount).map {
-            HostLD(id: UInt16($0), maxExtents: spec.maxExtentsPerHost, maxTags: spec.maxTagsPerHost, logDepth: spec.eventLogDepth)
+            HostLD(id: UInt16($0), maxExtents: spec.maxExtentsPerHost, maxTags: maxTags, logDepth: logDepth)
         }
     }
 
@@ -119,6 +123,25 @@ public final class DCDevice {
     func hostIndex(_ id: UInt16) throws(FabricError) -> Int {
         guard Int(id) < hosts.count else { throw FabricError(.invalidInput, "no host \(id): the device has \(hosts.count)") }
         return Int(id)
+    }
+
+    /// The host a fabric-manager command's Host ID field names: as
+    /// `hostIndex`, or host 0 whatever it says where the profile does not
+    /// read the field (qemu).
+    func commandHost(_ id: UInt16) throws(FabricError) -> Int {
+        profile.readsHostId ? try hostIndex(id) : 0
+    }
+
+    /// Region `r` can change Sanitize on Release (and a release may ask
+    /// for it): the region allows it and the profile has sanitize.
+    func sanitizeConfigurable(_ r: Int) -> Bool {
+        profile.sanitizeOnRelease && regions[r].spec.sanitizeConfigurable
+    }
+
+    /// Host `h`'s accepted list changed: its generation number moves
+    /// (unless the profile never moves it).
+    func listChanged(_ h: Int) {
+        if profile.countsListGeneration { hosts[h].bumpGeneration() }
     }
 
     /// The region holding all of `span`, if one does. O(log regions).
@@ -145,22 +168,27 @@ public final class DCDevice {
     }
 
     /// Appends a chain to host `h`'s DC event log (`more` on all but the
-    /// last). The caller checked the room, unless `dropOverflow`: then
-    /// records past the depth are dropped and counted.
-    func post(_ records: [(DCEventType, Int, DCExtentRecord)], to h: Int, dropOverflow: Bool = false) {
+    /// last). Records past the log's depth are dropped and counted: the
+    /// caller checked the room first unless dropping is the behaviour (a
+    /// forced release; a profile without Retry Required). Add and release
+    /// records carry region 0 where the profile does not name regions.
+    func post(_ records: [(DCEventType, Int, DCExtentRecord)], to h: Int) {
         for (i, (type, region, extent)) in records.enumerated() {
             guard hosts[h].log.count < hosts[h].logDepth else {
-                if dropOverflow { hosts[h].overflowed += 1 }
+                hosts[h].overflowed += 1
                 continue
             }
+            let named = type == .regionConfigurationUpdated || profile.recordsNameRegion ? region : 0
             hosts[h].log.append(DCEventRecord(
-                type: type, regionIndex: UInt8(truncatingIfNeeded: region), more: i + 1 < records.count, extent: extent,
+                type: type, regionIndex: UInt8(truncatingIfNeeded: named), more: i + 1 < records.count, extent: extent,
                 availableExtents: UInt32(clamping: hosts[h].availableExtents), availableTags: UInt32(clamping: hosts[h].availableTags)))
         }
     }
 
-    /// Appends a chain of fabric-manager records for host `h`.
+    /// Appends a chain of fabric-manager records for host `h` (none where
+    /// the profile does not report to the manager).
     func postFM(_ type: DCEventType, host h: Int, _ items: [(Int, DCExtentRecord)]) {
+        guard profile.reportsToManager else { return }
         for (i, (region, extent)) in items.enumerated() {
             fmEvents.append(DCEventRecord(
                 type: type, hostId: UInt16(h), regionIndex: UInt8(truncatingIfNeeded: region), more: i + 1 < items.count,
@@ -221,6 +249,7 @@ public final class DCDevice {
     /// Records waiting in host `host`'s log (0 for no such host).
     public func eventLogCount(host: UInt16) -> Int { Int(host) < hosts.count ? hosts[Int(host)].log.count : 0 }
 
-    /// Records dropped from host `host`'s full log (forced releases only).
+    /// Records dropped from host `host`'s full log: Forced Capacity Release
+    /// records, and under a profile without Retry Required (qemu) any record.
     public func eventLogOverflows(host: UInt16) -> Int { Int(host) < hosts.count ? hosts[Int(host)].overflowed : 0 }
 }

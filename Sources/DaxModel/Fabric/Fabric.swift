@@ -43,13 +43,17 @@ public final class Fabric {
     }
 
     /// Where a host's view differs from the device's extent list for it
-    /// (extents a host kept after an ignored forced release aside).
+    /// (extents a host kept after an ignored forced release aside). The
+    /// host's extents are compared as the device files accepted ones: under
+    /// `qemu` the host keeps the tag and sequence number it read in the Add
+    /// Capacity record while the device lists a null tag and sequence 0.
     public func viewMismatches() -> [String] {
         var bad: [String] = []
         for host in hosts {
             let page = try? device.getExtentList(host: host.id, count: Int(UInt32.max), startIndex: 0)
             let deviceList = (page?.extents ?? []).sorted { $0.dpa < $1.dpa }
             let seen = host.view.filter { !host.staleExtents.contains(DCRange(dpa: $0.dpa, length: $0.length)) }
+                .map(device.profile.acceptedRecord)
             if seen != deviceList {
                 let only = seen.filter { !deviceList.contains($0) }, missing = deviceList.filter { !seen.contains($0) }
                 bad.append("host \(host.id): sees \(only) the device does not list; misses \(missing)")

@@ -17,7 +17,8 @@ struct HostLD: Sendable {
     var groupHead = 0
     /// The DC event log: records not yet taken by the host.
     var log: [DCEventRecord] = []
-    /// Records dropped for lack of room (forced releases only).
+    /// Records dropped for lack of room (forced releases; any record under
+    /// a profile without Retry Required).
     var overflowed = 0
     /// DPA space per DC region not accessible nor pending to this LD.
     var dpaFree: [Int: FreeSpace] = [:]
