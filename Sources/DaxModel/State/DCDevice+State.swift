@@ -132,7 +132,6 @@ extension DCDevice {
         for (i, item) in try r.array(doc, "tags").enumerated() {
             try device.checkTag(item, held, r.nested("tags[\(i)]"))
         }
-        try device.checkReach(held, r)
         try device.restoreSanitizing(doc, r)
         for (i, item) in try r.array(doc, "fm_events").enumerated() {
             let sub = r.nested("fm_events[\(i)]")
@@ -198,9 +197,6 @@ extension DCDevice {
         /// extents of offers that are not Enable Shared Access, and
         /// accepted extents of a tag that is not Sharable.
         var ownBlocks: [DaxTag: Int] = [:]
-        /// Extents reaching a Sharable tag's shared blocks (accepted
-        /// ones, and pending Enable Shared Access ones): host, path, extent.
-        var reaching: [(Int, String, HostExtent)] = []
         /// Offer ids seen on any LD.
         var groupIds = Set<UInt64>()
     }
@@ -271,22 +267,15 @@ extension DCDevice {
         return set
     }
 
-    /// A tag's lists and bitmaps against the LDs' extents, and its spans
+    /// A tag's bitmaps and lists against the LDs' extents, and its spans
     /// against the block map: each span is the blocks of one of its live
     /// offers (reserved), of one host's accepted extent (owned: a tag that
     /// is not Sharable), or its shared capacity.
     private func checkTag(_ item: JSONValue, _ held: Holdings, _ r: StateReader) throws(DaxError) {
         guard let t = tags[try r.tag(item, "tag")] else { return }
-        for (host, list) in t.lists {
-            let h = Int(host)
-            guard list.count == hosts[h].tags[t.tag] ?? 0 else {
-                throw r.bad("lists", "holds \(list.count) extents for host \(h), which has \(hosts[h].tags[t.tag] ?? 0) of the tag")
-            }
-            for rec in list {
-                let found = hosts[h].accepted.find(rec.dpa, where: { $0.record == rec }) != nil
-                    || hosts[h].pending.find(rec.dpa, where: { $0.record == rec }) != nil
-                guard found else { throw r.bad("lists", "names \(rec), which host \(h) does not hold") }
-            }
+        let holders = (held.acceptedBy[t.tag]?.hosts ?? []) + (held.pendingBy[t.tag]?.hosts ?? [])
+        if let h = holders.first(where: { t.lists[$0] == nil }) {
+            throw r.bad("lists", "has no list for host \(h), which holds extents of the tag")
         }
         guard t.accepted == held.acceptedBy[t.tag] ?? HostBitmap() else {
             throw r.bad("accepted", "is \(t.accepted); hosts \(held.acceptedBy[t.tag] ?? HostBitmap()) accepted the tag")
@@ -321,14 +310,31 @@ extension DCDevice {
         } else {
             guard t.spans.count == own else { throw r.bad("spans", "list \(t.spans.count) runs; the tag's extents hold \(own)") }
         }
-    }
-
-    /// Extents of a Sharable tag reach its shared blocks.
-    private func checkReach(_ held: Holdings, _ r: StateReader) throws(DaxError) {
-        for (h, path, e) in held.reaching {
-            guard let at = Span(start: e.physical, length: 1),
-                  regions[e.home].blocks.touching(at).first?.owner == .shared(tag: e.record.tag) else {
-                throw r.bad("lds[\(h)].\(path).physical", "is not inside the shared capacity of tag \(e.record.tag)")
+        for host in t.lists.keys.sorted() {
+            let h = Int(host), list = t.lists[host] ?? []
+            guard list.count == hosts[h].tags[t.tag] ?? 0 else {
+                throw r.bad("lists", "holds \(list.count) extents for host \(h), which has \(hosts[h].tags[t.tag] ?? 0) of the tag")
+            }
+            // A Sharable tag's extents on one host follow its logical
+            // stream in list (sequence) order: each one's physical address
+            // is where the stream is at its start.
+            var span = 0
+            var into: UInt64 = 0
+            for rec in list {
+                let match: (HostExtent) -> Bool = { $0.record == rec }
+                guard let p = hosts[h].accepted.find(rec.dpa, where: match).map({ hosts[h].accepted.value(at: $0) })
+                        ?? hosts[h].pending.find(rec.dpa, where: match).map({ hosts[h].pending.value(at: $0) }) else {
+                    throw r.bad("lists", "names \(rec), which host \(h) does not hold")
+                }
+                guard t.sharable else { continue }
+                while span < t.spans.count, into >= t.spans[span].length {
+                    into -= t.spans[span].length
+                    span += 1
+                }
+                guard span < t.spans.count, p.home == t.home, p.physical == t.spans[span].start &+ into else {
+                    throw r.bad("lists", "names \(rec) of host \(h), whose physical address is not where the tag's capacity is at that point")
+                }
+                into &+= rec.length
             }
         }
     }
@@ -361,7 +367,7 @@ extension DCDevice {
             e.group = try sub.uint(x, "group")
             guard e.group >= 1, e.group < nextGroupId else { throw sub.bad("group", "is not in 1..<next_group_id") }
             if let last = hosts[h].accepted.last, last.key >= e.record.dpa { throw sub.bad("dpa", "is not above the previous extent's") }
-            try place(e, h, pending: false, sharedAccess: false, &holding, &held, sub, path: "accepted[\(i)]")
+            try place(e, h, pending: false, sharedAccess: false, &holding, &held, sub)
             hosts[h].accepted.append(e, key: e.record.dpa)
         }
         for (g, x) in try r.array(item, "offers").enumerated() {
@@ -384,8 +390,7 @@ extension DCDevice {
                 var e = try hostExtent(y, esub, exact: !group.dead)
                 e.group = id
                 if !group.dead {
-                    try place(e, h, pending: true, sharedAccess: group.sharedAccess, &holding, &held, esub,
-                              path: "offers[\(g)].extents[\(i)]")
+                    try place(e, h, pending: true, sharedAccess: group.sharedAccess, &holding, &held, esub)
                     hosts[h].pending.insert(e, key: e.record.dpa)
                 }
                 group.extents.append(e)
@@ -410,9 +415,9 @@ extension DCDevice {
 
     /// Files a held extent on LD `h`: its DPAs, its tag count, its blocks
     /// (reserved for a live offer, owned once accepted, unless it is a
-    /// Sharable tag's: `checkTag` and `checkReach` settle those).
+    /// Sharable tag's: `checkTag` settles those).
     private func place(_ e: HostExtent, _ h: Int, pending: Bool, sharedAccess: Bool, _ holding: inout [DaxTag: UInt64],
-                       _ held: inout Holdings, _ r: StateReader, path: String) throws(DaxError) {
+                       _ held: inout Holdings, _ r: StateReader) throws(DaxError) {
         let tag = e.record.tag
         let t = tag.isUntagged ? nil : tags[tag]
         if !tag.isUntagged {
@@ -435,7 +440,7 @@ extension DCDevice {
             // Enable Shared Access or accepted: the tag's blocks.
             guard let t, e.home == t.home else { throw r.bad("home", "is not the home region of tag \(tag)") }
             if sharedAccess, !t.established { throw r.bad("tag", "is offered by Enable Shared Access before a first host accepted it") }
-            held.reaching.append((h, path, e))
+            // Its physical address is checked against the tag's stream in `checkTag`.
             return
         }
         guard !sharedAccess else { throw r.bad("tag", "is not a Sharable tag, in an Enable Shared Access offer") }
