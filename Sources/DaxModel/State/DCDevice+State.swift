@@ -146,7 +146,12 @@ extension DCDevice {
         guard device.fmEvents.lazy.filter({ !$0.more }).count <= device.answersConsumed else {
             throw r.bad("answers_consumed", "is below the record chains waiting in fm_events")
         }
+        #if DAXMODEL_INTERNAL_CHECKS
+        // The checks above cover every invariant in linear or n log n
+        // time; debug builds also run the full list (quadratic in a
+        // host's extents of one tag) to catch a check this file missed.
         if let first = device.checkInvariants().first { throw r.bad("", "is inconsistent: \(first)") }
+        #endif
         return device
     }
 
@@ -320,13 +325,20 @@ extension DCDevice {
             // is where the stream is at its start.
             var span = 0
             var into: UInt64 = 0
-            for rec in list {
+            var named = Set<UInt64>()
+            var bytes: UInt64 = 0
+            for (i, rec) in list.enumerated() {
                 let match: (HostExtent) -> Bool = { $0.record == rec }
-                guard let p = hosts[h].accepted.find(rec.dpa, where: match).map({ hosts[h].accepted.value(at: $0) })
+                guard named.insert(rec.dpa).inserted,
+                      let p = hosts[h].accepted.find(rec.dpa, where: match).map({ hosts[h].accepted.value(at: $0) })
                         ?? hosts[h].pending.find(rec.dpa, where: match).map({ hosts[h].pending.value(at: $0) }) else {
-                    throw r.bad("lists", "names \(rec), which host \(h) does not hold")
+                    throw r.bad("lists", "names \(rec), which host \(h) does not hold, or names it twice")
                 }
+                bytes &+= rec.length
                 guard t.sharable else { continue }
+                guard rec.sequence == UInt16(truncatingIfNeeded: i) else {
+                    throw r.bad("lists", "numbers host \(h)'s extents of a Sharable tag other than 0..n-1 in order")
+                }
                 while span < t.spans.count, into >= t.spans[span].length {
                     into -= t.spans[span].length
                     span += 1
@@ -336,6 +348,7 @@ extension DCDevice {
                 }
                 into &+= rec.length
             }
+            guard bytes == t.length else { throw r.bad("lists", "give host \(h) \(bytes) bytes of the tag's \(t.length)") }
         }
     }
 
@@ -396,6 +409,12 @@ extension DCDevice {
                 group.extents.append(e)
             }
             hosts[h].groups.append(group)
+        }
+        guard hosts[h].extentsUsed <= hosts[h].maxExtents else {
+            throw r.bad("max_extents", "is below the \(hosts[h].extentsUsed) accepted and pending extents the LD holds")
+        }
+        guard hosts[h].tags.count <= hosts[h].maxTags else {
+            throw r.bad("max_tags", "is below the \(hosts[h].tags.count) tags the LD holds")
         }
     }
 
