@@ -227,8 +227,8 @@ struct FabricDriver {
             if !host.outstandingReleases.isEmpty { out.insert("outstanding release") }
             if host.bus.pendingEventCount > 0 { out.insert("host event unreported") }
             if host.region.devices.count > 1 { out.insert("host devices") }
-            if !fabric.viewMismatches().isEmpty { out.insert("views differ") }
         }
+        if !fabric.viewMismatches().isEmpty { out.insert("views differ") }
         return out
     }
 
