@@ -22,6 +22,13 @@ public final class Fabric {
         hosts = built
     }
 
+    /// A fabric rebuilt from a saved state (`Fabric+State.swift`), whose
+    /// loader checked that the hosts belong to the device.
+    init(restoredDevice device: DCDevice, hosts: [FabricHost]) {
+        self.device = device
+        self.hosts = hosts
+    }
+
     public func host(_ id: UInt16) -> FabricHost? { Int(id) < hosts.count ? hosts[Int(id)] : nil }
 
     /// Lets host `id` read its log and answer. Returns the answers sent.

@@ -62,6 +62,26 @@ public final class FabricHost {
         sharable = (0..<device.regionCount).map { device.regionSpec($0)?.sharable ?? false }
     }
 
+    /// Rebuilds host `id` of `device` from a saved state
+    /// (`Fabric+State.swift`): `bus` is the restored bus and `region` its
+    /// one sparse region; the rest is the bookkeeping the host carried
+    /// between two `pump`s (the forced requests and revoked ranges only
+    /// live during one `pump`, so a saved host has none).
+    init(restoring id: UInt16, device: DCDevice, bus: DaxBus, region: Region, outstanding: [UInt64: Int],
+         staleExtents: Set<DCRange>, answers: [(HostAnswer, CXLReturnCode)]) {
+        self.id = id
+        self.bus = bus
+        self.region = region
+        sharable = (0..<device.regionCount).map { device.regionSpec($0)?.sharable ?? false }
+        self.outstanding = outstanding
+        self.staleExtents = staleExtents
+        self.answers = answers
+    }
+
+    /// Release requests made from device records whose extents are not
+    /// all reported yet: extents still to report, by request id (saved state).
+    var outstandingReleases: [UInt64: Int] { outstanding }
+
     /// This host's extents as it sees them (accepted and releasing), by DPA.
     public var view: [DCExtentRecord] {
         region.extents.map {
