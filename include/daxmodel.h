@@ -1142,7 +1142,9 @@ int daxm_ctx_import_sysfs(struct daxm_ctx *ctx, const char *root);
  * errno when the call itself is wrong: -EINVAL (NULL fabric or struct, a
  * request size below its struct or its count of extents), -ERANGE (a
  * response size that cannot hold the count the request asks for). A
- * response struct is written only on success.
+ * response struct is written only on success. Every failure is also sent
+ * to the fabric's log function (daxm_fabric_set_log_fn()), except for a
+ * NULL fabric, which has none.
  *
  * Where the spec is silent or unconfirmed the model chooses (each choice
  * is listed in Sources/DaxModel/Fabric/README.md of the source tree):
@@ -1827,9 +1829,33 @@ void daxm_fabric_set_event_fn(struct daxm_fabric *fabric,
 			      daxm_fabric_event_fn fn);
 
 /* daxm_fabric_set_userdata / daxm_fabric_get_userdata - one caller
- * pointer per fabric. NULL @fabric: no-op / NULL. */
+ * pointer per fabric, for its event and log functions. NULL @fabric:
+ * no-op / NULL. */
 void daxm_fabric_set_userdata(struct daxm_fabric *fabric, void *userdata);
 void *daxm_fabric_get_userdata(struct daxm_fabric *fabric);
+
+/*
+ * daxm_fabric_log_fn - the fabric's log callback: daxm_log_fn's shape with
+ * the fabric in place of the context. Commands the device refuses are
+ * logged at LOG_INFO, misuse of the C API at LOG_ERR (the message is
+ * daxm_last_error()'s); in debug builds a broken internal invariant is
+ * logged at LOG_ERR from @fn "verifyAfterCall". Called with no lock held.
+ */
+typedef void (*daxm_fabric_log_fn)(struct daxm_fabric *fabric, int priority,
+				   const char *file, int line, const char *fn,
+				   const char *msg);
+
+/* daxm_fabric_set_log_fn - replace the fabric's logger; NULL restores the
+ * default ("libdaxmodel: <fn>: <message>" on stderr). Only messages at or
+ * below the log priority are delivered; it starts at LOG_WARNING, or at
+ * the environment variable DAXM_LOG (as daxm_new()). NULL @fabric is a
+ * no-op. Host contexts keep their own log settings. */
+void daxm_fabric_set_log_fn(struct daxm_fabric *fabric, daxm_fabric_log_fn fn);
+
+/* daxm_fabric_get_log_priority - the current priority, or -EINVAL.
+ * daxm_fabric_set_log_priority - set it (0..7; others clamp). */
+int daxm_fabric_get_log_priority(struct daxm_fabric *fabric);
+void daxm_fabric_set_log_priority(struct daxm_fabric *fabric, int priority);
 
 /* ------------------------------------------------------------------ */
 /* Iteration                                                           */

@@ -223,3 +223,15 @@ func cExtent(_ r: DCExtentRecord) -> daxm_fmapi_extent {
 @implementation @c public func daxm_fabric_get_userdata(_ fabric: OpaquePointer?) -> UnsafeMutableRawPointer? {
     withFabric(fabric, fallback: { _ in nil }) { f, _ in f.userdata }
 }
+
+@implementation @c public func daxm_fabric_set_log_fn(_ fabric: OpaquePointer?, _ fn: daxm_fabric_log_fn?) {
+    withFabric(fabric, fallback: { _ in () }) { f, _ in f.logFn = fn }
+}
+
+@implementation @c public func daxm_fabric_get_log_priority(_ fabric: OpaquePointer?) -> Int32 {
+    withFabric(fabric, fallback: { $0 }) { f, _ in f.priority }
+}
+
+@implementation @c public func daxm_fabric_set_log_priority(_ fabric: OpaquePointer?, _ priority: Int32) {
+    withFabric(fabric, fallback: { _ in () }) { f, _ in f.priority = min(max(priority, 0), 7) }
+}

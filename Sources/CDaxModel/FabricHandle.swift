@@ -53,6 +53,8 @@ final class FabricHandle: @unchecked Sendable {
     var closed = false
     var eventFn: daxm_fabric_event_fn?
     var userdata: UnsafeMutableRawPointer?
+    var logFn: daxm_fabric_log_fn?
+    var priority: Int32 = Priority.warning
 
     /// Builds the fabric and its host contexts, each holding one C
     /// reference (the fabric's) and the Swift reference that goes with it.
@@ -74,6 +76,22 @@ final class FabricHandle: @unchecked Sendable {
             _ = Unmanaged.passRetained(contexts[i])  // released by the last C reference (dropCReference)
         }
         hosts = contexts
+        if let env = sys_getenv("DAXM_LOG") { priority = Context.parsePriority(env) ?? priority }
+    }
+
+    /// Sends one message to the log function, or to stderr by default,
+    /// when `priority` passes the filter. Call without the lock.
+    func log(_ priority: Int32, _ message: String, function: String) {
+        let (fn, limit) = lock.withLock { (logFn, self.priority) }
+        guard priority <= limit else { return }
+        if let fn {
+            let p = pointer
+            message.withCString { msg in
+                function.withCString { f in fn(p, priority, "CDaxModel", 0, f, msg) }
+            }
+        } else {
+            sys_stderr_write("libdaxmodel: \(function): \(message)\n")
+        }
     }
 
     var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
@@ -143,6 +161,15 @@ enum FabricFailure: Error {
         }
     }
 
+    /// Refusals are logged at LOG_INFO, as a context logs the kernel's
+    /// refusals; misuse of the C API at LOG_ERR.
+    var priority: Int32 {
+        switch self {
+        case .misuse: Priority.err
+        case .refused: Priority.info
+        }
+    }
+
     /// The daxm_last_error() text (cold).
     func message(_ function: StaticString) -> String {
         switch self {
@@ -162,9 +189,10 @@ func command<T>(_ body: () throws(FabricError) -> T) throws(FabricFailure) -> T 
 ///
 /// NULL gives EINVAL, a fabric whose last reference went ENODEV. `after`
 /// collects work for once the lock is released (host contexts' logs and
-/// notifications, the fabric's own notification). In debug builds a
-/// call that `mutates` is followed by the device's invariant check,
-/// whose failures go to stderr (the fabric has no log of its own).
+/// notifications, the fabric's own notification). A failure sets the
+/// thread's last error and is logged. In debug builds a call that
+/// `mutates` is followed by the device's invariant check, whose failures
+/// are logged at LOG_ERR from "verifyAfterCall".
 @inline(__always)
 func withFabric<T>(
     _ handle: OpaquePointer?, function: StaticString = #function, mutates: Bool = false,
@@ -188,12 +216,16 @@ func withFabric<T>(
     #endif
     f.lock.unlock()
     for work in after { work() }
-    for p in broken { sys_stderr_write("libdaxmodel: \(Context.cName(function)): internal invariant broken: \(p)\n") }
+    for p in broken {
+        f.log(Priority.err, "internal invariant broken after \(Context.cName(function)): \(p)", function: "verifyAfterCall")
+    }
     switch outcome {
     case .success(let value):
         return value
     case .failure(let failure):
-        ThreadError.set(failure.message(function))
+        let text = failure.message(function)
+        ThreadError.set(text)
+        f.log(failure.priority, text, function: Context.cName(function))
         return fallback(failure.code)
     }
 }
