@@ -1219,6 +1219,9 @@ int daxm_ctx_import_sysfs(struct daxm_ctx *ctx, const char *root);
  * Not modelled yet: the hosts' memory is not shared. A view of a device on
  * a host context maps emulated memory private to that context, as on any
  * sparse region; two hosts sharing a tag do not see each other's bytes.
+ * Sanitizing is the device's (a region's sanitize on release, a release's
+ * sanitize flag): a host's region0 does not discard the bytes of capacity
+ * it gives back, as DAXM_REGION_NO_SANITIZE regions do not.
  */
 struct daxm_fabric;
 
@@ -1358,7 +1361,8 @@ int daxm_fabric_get_nr_hosts(struct daxm_fabric *fabric);
  * down: deliveries to it do nothing, and its log keeps its records.
  * @ctx: out; NULL on failure.
  * Returns 0, or -EINVAL (NULL argument), -ENOENT (@host_id is not below
- * the number of hosts).
+ * the number of hosts), -ENODEV (the host's context was closed by
+ * unbalanced daxm_unref() calls).
  */
 int daxm_fabric_get_host(struct daxm_fabric *fabric, unsigned int host_id,
 			 struct daxm_ctx **ctx);
