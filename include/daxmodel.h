@@ -1675,18 +1675,20 @@ struct daxm_fmapi_initiate_dc_release_req {
  * Checks, in order (the first failure changes nothing):
  *  1. DAXM_CXL_RC_INVALID_INPUT: no such host; a removal policy the
  *     profile lacks; Tag-based: a null tag, or one the host holds no
- *     capacity of, a length other than 0 below the host's share;
- *  2. DAXM_CXL_RC_RESOURCES_EXHAUSTED: Tag-based length over the share;
- *  3. DAXM_CXL_RC_INVALID_EXTENT_LIST (Prescriptive): ext_count 0 or over
+ *     capacity of;
+ *  2. Tag-based: DAXM_CXL_RC_RESOURCES_EXHAUSTED (length over the host's
+ *     share of the tag), DAXM_CXL_RC_INVALID_INPUT (a length other than 0
+ *     below it), DAXM_CXL_RC_INVALID_PHYSICAL_ADDRESS (part of it still
+ *     pending, unforced);
+ *     Prescriptive: DAXM_CXL_RC_INVALID_EXTENT_LIST (ext_count 0 or over
  *     the host's extent budget; an extent empty, not block aligned or not
- *     inside one DC region;
- *  4. DAXM_CXL_RC_INVALID_PHYSICAL_ADDRESS: a DPA neither accessible nor
- *     pending to the host; pending capacity when not forced (Tag-based
- *     checks this before 2);
- *  5. DAXM_CXL_RC_INVALID_INPUT: the list covers part of the host's share
- *     of a Sharable tag; forced, part of an accepted extent; sanitize
- *     asked on a region that cannot sanitize;
- *  6. DAXM_CXL_RC_RETRY_REQUIRED (unforced): the host's log lacks room.
+ *     inside one DC region), DAXM_CXL_RC_INVALID_PHYSICAL_ADDRESS (a DPA
+ *     neither accessible nor pending to the host; pending capacity,
+ *     unforced), DAXM_CXL_RC_INVALID_INPUT (the list covers part of the
+ *     host's share of a Sharable tag; forced, part of an accepted extent);
+ *  3. DAXM_CXL_RC_INVALID_INPUT: sanitize asked on a region that cannot
+ *     sanitize;
+ *  4. DAXM_CXL_RC_RETRY_REQUIRED (unforced): the host's log lacks room.
  * @in_size: bytes at @in, as for daxm_fmapi_initiate_dc_add() (extents
  *           are read only for Prescriptive).
  * Returns 0, one of those, or -EINVAL (NULL, @in_size too small).
