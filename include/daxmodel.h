@@ -13,6 +13,9 @@
  *                 └─ daxm_dev  (daxR.N: size, align, ranges, bound state)
  *                      └─ daxm_mapping (mappingK: one device range)
  *
+ *   daxm_fabric (a CXL Dynamic Capacity device and its fabric manager;
+ *                see "Fabric") ── one daxm_ctx per host
+ *
  * General rules, which every function below follows unless its own
  * comment says otherwise:
  *
@@ -1096,6 +1099,769 @@ int daxm_ctx_load(const char *path, struct daxm_ctx **ctx);
  * on failure regions imported before the failing one stay.
  */
 int daxm_ctx_import_sysfs(struct daxm_ctx *ctx, const char *root);
+
+/* ------------------------------------------------------------------ */
+/* Fabric: one Dynamic Capacity device, its fabric manager, its hosts  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A fabric is one CXL Dynamic Capacity Device (DCD) shared by several
+ * hosts (logical devices LD 0..N-1) and driven by one fabric manager (FM)
+ * through the FM API's Dynamic Capacity commands (command set 56h):
+ *
+ *   daxm_fabric ─┬─ DC regions 0..7 (base, decode length, block size,
+ *                │    Sharable, Read-Only, sanitize on release)
+ *                ├─ tags (capacity, per-host extent lists, references)
+ *                ├─ host N: an ordinary struct daxm_ctx whose sparse
+ *                │    region0 is bound to LD N (daxm_fabric_get_host())
+ *                └─ the manager's event queue (daxm_fabric_next_event())
+ *
+ * Naming: the commands are libcxlmi's (the FM client library fabric
+ * managers are written with), so a manager ports call for call:
+ *
+ *   libcxlmi                                 libdaxmodel
+ *   cxlmi_cmd_fmapi_<command>(ep, ti, ...)   daxm_fmapi_<command>(fabric, ...)
+ *   struct cxlmi_cmd_fmapi_<payload>         struct daxm_fmapi_<payload>
+ *   CXLMI_RET_<code> (enum cxlmi_cmd_retcode) DAXM_CXL_RC_<name>, same values
+ *   cxlmi_cmd_retcode_tostr(code)            daxm_retcode_tostr(code)
+ *
+ * with one addition: where libcxlmi's request or response struct ends in a
+ * flexible array (extents[], tags_list[]), the call takes the struct's
+ * size in bytes, as the caller allocated it, right after it
+ * (DAXM_FMAPI_SIZE() computes it), and never reads or writes past it.
+ * Field names, order and meaning are libcxlmi's, i.e. the spec's payload
+ * fields; as in libcxlmi's returned structs, lengths are in bytes
+ * (decode_len, total_dynamic_capacity are not in 256 MiB units). The
+ * structs are not packed: the model has no wire, so their sizes are not
+ * the payload sizes. Reserved fields (rsvd*) are ignored on input and
+ * zero on output.
+ *
+ * Returns, as libcxlmi: 0 for success; a positive CXL return code
+ * (DAXM_CXL_RC_*) when the device refuses the command, changing nothing,
+ * with a daxm_last_error() message naming the field at fault; a negative
+ * errno when the call itself is wrong: -EINVAL (NULL fabric or struct, a
+ * request size below its struct or its count of extents), -ERANGE (a
+ * response size that cannot hold the count the request asks for). A
+ * response struct is written only on success. Every failure is also sent
+ * to the fabric's log function (daxm_fabric_set_log_fn()), except for a
+ * NULL fabric, which has none.
+ *
+ * Where the spec is silent or unconfirmed the model chooses (each choice
+ * is listed in Sources/DaxModel/Fabric/README.md of the source tree):
+ *  - Prescriptive add of blocks pending or owned for another host, or
+ *    shared by a tag: Invalid Extent List (as for the same LD);
+ *  - a Free, Contiguous or Prescriptive add with a non-null tag that
+ *    already exists: Invalid Input (a new allocation needs a new tag;
+ *    Enable Shared Access reaches an existing one); the device numbers
+ *    each tag's extents 0..n-1 in list order (shared_seq given is ignored);
+ *  - one add stays in one DC region (a list across regions: Invalid
+ *    Extent List); Enable Shared Access before a first host accepted the
+ *    tag: Invalid Input;
+ *  - Free and Contiguous take the lowest free blocks first (Free splits
+ *    across holes, one extent per piece): deterministic;
+ *  - Tag-based release takes the host's whole share of the tag (length 0
+ *    or exactly that; smaller: Invalid Input, larger: Resources
+ *    Exhausted); a forced Prescriptive release of part of an extent:
+ *    Invalid Input (extents are not split); a forced release touching
+ *    part of a pending offer kills the whole offer;
+ *  - a forced release never answers Retry Required: Forced Capacity
+ *    Release records that do not fit the host's log are dropped; it gives
+ *    the manager no record (no host answered);
+ *  - Set DC Region Config posts Region Configuration Updated to every
+ *    host (Retry Required, changing nothing, if one host's log is full);
+ *  - Remove Reference when the manager holds none: Success, no change;
+ *  - hosts ignore Forced Capacity Release as Linux does (their view keeps
+ *    the extent), unless the fabric was made with DAXM_FABRIC_HOSTS_REVOKE.
+ *
+ * When messages move. The device and its hosts exchange only messages,
+ * and only inside daxm_fabric_deliver() and daxm_fabric_run():
+ *  - a command changes the device and appends records to the addressed
+ *    host's DC event log (an add: Add Capacity records chained with More;
+ *    an unforced release: Release Capacity records); the host sees
+ *    nothing yet, and its region0 is unchanged;
+ *  - delivering to host N lets it read its log and answer by itself, as
+ *    its kernel's event handler would. An offer goes through the host
+ *    model's checks (alignment, host-wide tag uniqueness, all-or-nothing
+ *    tag groups, sequence numbers): accepted extents appear in region0 of
+ *    the host's context, whose queue gets one DAXM_EVENT_GROUP event, and
+ *    the host's Add Dynamic Capacity Response goes to the device, which
+ *    posts an Add Capacity Response chain with the host id to the
+ *    manager's queue. A release request is applied to region0 as
+ *    daxm_region_release_extents() would (deferred while a device maps
+ *    the extents); the extents the host gives back go to the device as
+ *    Release Dynamic Capacity, which posts a Capacity Released chain;
+ *  - a release the host completes later (its last device on the tag
+ *    shrunk or deleted, a pin put, through the host context) waits in the
+ *    host until the next delivery to it: calls on a host context never
+ *    touch the fabric.
+ * Between deliveries an offer stays pending, as on a real fabric while the
+ * host has not read its log, so a manager can act in that window: a forced
+ * release of a pending offer kills it; the host's answer then gets Invalid
+ * Physical Address and the manager an Add Capacity Response of length 0.
+ *
+ * Threads: any call from any thread. Commands, deliveries and the
+ * manager's queue are serialized by the fabric's lock; each host context
+ * keeps its own. A delivery takes the fabric's lock, then the host's,
+ * never the other way round, and calls on a host context take only the
+ * host's lock. Callbacks (the fabric's event function, a host context's
+ * event and log functions) run once every lock is released, on the thread
+ * of the call, and may call back into the library.
+ *
+ * Lifetime: the fabric keeps its host contexts (the hosts run while the
+ * fabric exists, whether or not the caller holds their contexts); a host
+ * context does not keep the fabric. The fabric's last daxm_fabric_unref()
+ * closes every host context: calls on it and on its objects then answer
+ * -ENODEV (NULL, DAXM_INVALID), as after a context's last daxm_unref(),
+ * and a host context pointer the caller took stays valid until the
+ * caller's own last daxm_unref() of it. References may be dropped in any
+ * order.
+ *
+ * Not modelled yet: the hosts' memory is not shared. A view of a device on
+ * a host context maps emulated memory private to that context, as on any
+ * sparse region; two hosts sharing a tag do not see each other's bytes.
+ * Sanitizing is the device's (a region's sanitize on release, a release's
+ * sanitize flag): a host's region0 does not discard the bytes of capacity
+ * it gives back, as DAXM_REGION_NO_SANITIZE regions do not.
+ */
+struct daxm_fabric;
+
+/* Profiles (struct daxm_fabric_spec.profile): the device imitated. */
+#define DAXM_FABRIC_PROFILE_SPEC  1 /* CXL r3.2 as the model reads it:
+                                       1-256 hosts, every policy, sharing,
+                                       references and List Tags        */
+#define DAXM_FABRIC_PROFILE_QEMU  2 /* upstream QEMU's DCD emulation (one
+                                       host, prescriptive only); refused
+                                       with -EOPNOTSUPP while the model
+                                       does not implement it            */
+#define DAXM_FABRIC_PROFILE_MHSLD 3 /* QEMU's multi-headed single logical
+                                       device: 1-8 heads, no Sharable
+                                       region, no Enable Shared Access
+                                       (Invalid Input), no references or
+                                       List Tags (Unsupported)          */
+
+#define DAXM_FABRIC_MAX_REGIONS 8
+#define DAXM_FABRIC_MAX_HOSTS 256 /* the spec profile's; mhsld: 8; qemu: 1 */
+
+/* struct daxm_fabric_region.flags (the DSMAS flags and Attributes2). */
+#define DAXM_FABRIC_REGION_SHARABLE   0x1u /* Enable Shared Access may reach
+                                              its capacity (spec profile) */
+#define DAXM_FABRIC_REGION_READ_ONLY  0x2u /* reported in Attributes1     */
+#define DAXM_FABRIC_REGION_SANITIZE   0x4u /* sanitize on release         */
+#define DAXM_FABRIC_REGION_SANITIZE_FIXED 0x8u /* Set DC Region Config cannot
+                                              change sanitize on release, and
+                                              a release cannot ask for it
+                                              unless it is on             */
+
+/* struct daxm_fabric_spec.flags */
+#define DAXM_FABRIC_HOSTS_REVOKE 0x1u /* hosts drop force-released extents
+                                         at once (their region0 is made with
+                                         DAXM_REGION_REVOKE); otherwise they
+                                         log and ignore them, as Linux does */
+
+/*
+ * struct daxm_fabric_region - one DC region.
+ * @base:       start DPA; a multiple of 256 MiB. Regions are given in
+ *              increasing DPA order and must not overlap.
+ * @decode_len: bytes; a non-zero multiple of 256 MiB, base + decode_len
+ *              must not pass 2^64.
+ * @block_size: a power of two from 64 bytes to 2^51, in
+ *              @supported_blk_sz_mask; default 2 MiB.
+ * @supported_blk_sz_mask: bit n = block size 2^n supported (bits 5:0 and
+ *              63:52 zero); 0 (default) = only @block_size.
+ * @flags:      DAXM_FABRIC_REGION_*.
+ */
+struct daxm_fabric_region {
+	uint64_t base;
+	uint64_t decode_len;
+	uint64_t block_size;
+	uint64_t supported_blk_sz_mask;
+	uint32_t flags;
+	uint32_t reserved;
+};
+
+/*
+ * struct daxm_fabric_spec - how to build a fabric. Fill it with
+ * daxm_fabric_spec_init() first, then set what you need.
+ * @struct_size: sizeof(struct daxm_fabric_spec) as the caller compiled
+ *               it; set by daxm_fabric_spec_init().
+ * @profile:     DAXM_FABRIC_PROFILE_* (default SPEC).
+ * @num_regions: 1..8 (default 0: the caller must set it and the regions).
+ * @num_hosts:   hosts 0..num_hosts-1: 1 to the profile's maximum
+ *               (default 1).
+ * @regions:     the first @num_regions are used.
+ * @max_extents_per_host: extents each LD supports, accepted and pending
+ *               together: 1..16777216 (default 512, as QEMU).
+ * @max_tags_per_host: distinct tags each LD supports (default 64; 0 = the
+ *               hosts can hold only untagged capacity).
+ * @event_log_depth: records each LD's DC event log holds, >= 1 (default
+ *               64; QEMU's is 8). A command that would overflow it
+ *               answers Retry Required.
+ * @flags:       DAXM_FABRIC_HOSTS_REVOKE.
+ */
+struct daxm_fabric_spec {
+	uint32_t struct_size;
+	uint32_t profile;
+	uint32_t num_regions;
+	uint32_t num_hosts;
+	struct daxm_fabric_region regions[DAXM_FABRIC_MAX_REGIONS];
+	uint32_t max_extents_per_host;
+	uint32_t max_tags_per_host;
+	uint32_t event_log_depth;
+	uint32_t flags;
+};
+
+/*
+ * daxm_fabric_spec_init - fill @spec with the defaults listed at struct
+ * daxm_fabric_spec and struct daxm_fabric_region (every region's base
+ * and decode_len 0: the caller sets them). NULL is a no-op.
+ */
+void daxm_fabric_spec_init(struct daxm_fabric_spec *spec);
+
+/*
+ * daxm_fabric_new - build a fabric: the device, and one host context per
+ * LD, each holding one sparse region0 that spans the DPA range from
+ * region 0's base to the last region's end (so an extent's region offset
+ * on a host is its DPA minus region 0's base), with no capacity yet.
+ * @fabric: out; receives the fabric, holding one reference; NULL on
+ *          failure.
+ * Returns 0, or -EINVAL (NULL argument, struct_size too small, unknown
+ * profile or flags, 0 or more than 8 regions, a base or decode_len not a
+ * multiple of 256 MiB, regions out of order or overlapping, a bad block
+ * size or mask, a host count out of 1..the profile's maximum, a budget
+ * out of range, a Sharable region in a profile without sharing),
+ * -EOPNOTSUPP (a profile the model does not implement yet), -ENOMEM.
+ * daxm_last_error() names the field.
+ */
+int daxm_fabric_new(const struct daxm_fabric_spec *spec,
+		    struct daxm_fabric **fabric);
+
+/* daxm_fabric_ref - one more reference on @fabric; returns it (NULL stays
+ * NULL). */
+struct daxm_fabric *daxm_fabric_ref(struct daxm_fabric *fabric);
+
+/*
+ * daxm_fabric_unref - drop one reference; the last one frees the fabric
+ * and closes its host contexts (see "Lifetime" above). NULL is a no-op.
+ */
+void daxm_fabric_unref(struct daxm_fabric *fabric);
+
+/* daxm_fabric_get_nr_hosts - the number of hosts (1..256), or -EINVAL. */
+int daxm_fabric_get_nr_hosts(struct daxm_fabric *fabric);
+
+/*
+ * daxm_fabric_get_host - host @host_id's context, with one reference the
+ * caller drops with daxm_unref(). It is an ordinary struct daxm_ctx:
+ * every daxm_* call works on it (regions, devices, tags, extents, events,
+ * views, attributes, save, log and event functions), and the same pointer
+ * is returned each time. Its region0 (sparse, align 2 MiB, profile
+ * DAXM_PROFILE_6_12) gets its capacity only from the fabric:
+ * daxm_region_add_extents() and daxm_region_release_extents() on it answer
+ * -EPERM. A host context that panicked (daxm_set_panic_on_warn()) or that
+ * the caller closed with unbalanced daxm_unref() calls is a host that is
+ * down: deliveries to it do nothing, and its log keeps its records.
+ * @ctx: out; NULL on failure.
+ * Returns 0, or -EINVAL (NULL argument), -ENOENT (@host_id is not below
+ * the number of hosts), -ENODEV (the host's context was closed by
+ * unbalanced daxm_unref() calls).
+ */
+int daxm_fabric_get_host(struct daxm_fabric *fabric, unsigned int host_id,
+			 struct daxm_ctx **ctx);
+
+/*
+ * daxm_fabric_deliver - let host @host_id read its DC event log and
+ * answer, as described in "When messages move" above; also sends the
+ * releases that host completed since its last delivery.
+ * Returns the number of answers the host sent to the device (>= 0; each
+ * gave the manager one record chain, or, for an answer the device refused,
+ * none except for a dead offer), or -EINVAL (NULL), -ENOENT (no such
+ * host).
+ */
+int daxm_fabric_deliver(struct daxm_fabric *fabric, unsigned int host_id);
+
+/*
+ * daxm_fabric_run - deliver to every host, in host order, round after
+ * round until a round sends nothing and every log is empty (at most 8
+ * rounds). Returns the number of answers sent (>= 0), or -EINVAL.
+ */
+int daxm_fabric_run(struct daxm_fabric *fabric);
+
+/* CXL command return codes (the spec's Command Return Codes table; the
+ * values of libcxlmi's CXLMI_RET_*), the ones this model returns. */
+#define DAXM_CXL_RC_SUCCESS                  0x00
+#define DAXM_CXL_RC_INVALID_INPUT            0x02 /* CXLMI_RET_INPUT    */
+#define DAXM_CXL_RC_UNSUPPORTED              0x03
+#define DAXM_CXL_RC_INTERNAL_ERROR           0x04
+#define DAXM_CXL_RC_RETRY_REQUIRED           0x05 /* CXLMI_RET_RETRY    */
+#define DAXM_CXL_RC_BUSY                     0x06
+#define DAXM_CXL_RC_INVALID_PHYSICAL_ADDRESS 0x0f /* CXLMI_RET_PADDR    */
+#define DAXM_CXL_RC_INVALID_SECURITY_STATE   0x13
+#define DAXM_CXL_RC_INVALID_PAYLOAD_LENGTH   0x16
+#define DAXM_CXL_RC_RESOURCES_EXHAUSTED      0x1d
+#define DAXM_CXL_RC_INVALID_EXTENT_LIST      0x1e /* CXLMI_RET_EXTLIST  */
+
+/*
+ * daxm_retcode_tostr - the spec's name of CXL return code @code
+ * ("Invalid Input"), static storage; NULL for a code this library does
+ * not define (negative errnos included).
+ */
+const char *daxm_retcode_tostr(int code);
+
+/* Selection policies (struct daxm_fmapi_initiate_dc_add_req.selection_policy,
+ * bits 3:0). Free, Contiguous and Prescriptive are the bits 0-2 of
+ * capacity_selection_policies; Enable Shared Access is never advertised. */
+#define DAXM_FMAPI_SELECTION_POLICY_FREE                 0x0
+#define DAXM_FMAPI_SELECTION_POLICY_CONTIGUOUS           0x1
+#define DAXM_FMAPI_SELECTION_POLICY_PRESCRIPTIVE         0x2
+#define DAXM_FMAPI_SELECTION_POLICY_ENABLE_SHARED_ACCESS 0x3
+
+/* struct daxm_fmapi_initiate_dc_release_req.flags: bits 3:0 the removal
+ * policy (bit n of capacity_removal_policies), bit 4 forced removal,
+ * bit 5 sanitize on release. */
+#define DAXM_FMAPI_REMOVAL_POLICY_TAG_BASED    0x0
+#define DAXM_FMAPI_REMOVAL_POLICY_PRESCRIPTIVE 0x1
+#define DAXM_FMAPI_RELEASE_FORCED              0x10
+#define DAXM_FMAPI_RELEASE_SANITIZE            0x20
+
+/* Region attributes (struct daxm_fmapi_dc_region_config). */
+#define DAXM_FMAPI_REGION_FLAG_SHARABLE  0x08 /* flags bit 3 (Attributes1) */
+#define DAXM_FMAPI_REGION_FLAG_READ_ONLY 0x40 /* flags bit 6 (Attributes1) */
+#define DAXM_FMAPI_REGION_SANITIZE_ON_RELEASE 0x01 /* sanitize_on_release bit 0 */
+
+/* List Tags (struct daxm_fmapi_dc_tag_info.flags, validity_bitmap). */
+#define DAXM_FMAPI_TAG_FM_HOLDS_REFERENCE 0x01
+#define DAXM_FMAPI_TAGS_REF_BITMAPS_VALID         0x01
+#define DAXM_FMAPI_TAGS_PENDING_REF_BITMAPS_VALID 0x02
+
+/*
+ * DAXM_FMAPI_SIZE - bytes of a request or response @type whose flexible
+ * array @member holds @n entries, e.g.
+ *   size_t sz = DAXM_FMAPI_SIZE(struct daxm_fmapi_initiate_dc_add_req,
+ *                               extents, 2);
+ *   req = calloc(1, sz); ... daxm_fmapi_initiate_dc_add(fabric, req, sz);
+ */
+#define DAXM_FMAPI_SIZE(type, member, n) \
+	(sizeof(type) + (size_t)(n) * sizeof(((type *)0)->member[0]))
+
+/*
+ * struct daxm_fmapi_extent - one Dynamic Capacity extent (the spec's
+ * 40-byte extent record): start DPA (in the addressed host's DPA space),
+ * length in bytes, tag (all zero = untagged), shared extent sequence
+ * number. The element of every extents[] below.
+ */
+struct daxm_fmapi_extent {
+	uint64_t start_dpa;
+	uint64_t len;
+	uint8_t tag[0x10];
+	uint16_t shared_seq;
+	uint8_t rsvd[6];
+};
+
+/* 5600h Get DCD Info: what the device supports. */
+struct daxm_fmapi_get_dcd_info_rsp {
+	uint8_t num_hosts;                 /* 1..255 (a 256-host fabric
+	                                      reports 255: the field is 8 bits;
+	                                      daxm_fabric_get_nr_hosts() is
+	                                      exact)                          */
+	uint8_t num_supported_dc_regions;  /* 1..8                            */
+	uint8_t rsvd1[0x2];
+	uint16_t capacity_selection_policies; /* bit n: policy n              */
+	uint8_t rsvd2[0x2];
+	uint16_t capacity_removal_policies;   /* bit n: policy n              */
+	uint8_t sanitize_on_release_config_mask; /* bit n: region n's sanitize
+	                                      on release can be configured    */
+	uint8_t rsvd3;
+	uint64_t total_dynamic_capacity;   /* bytes (a multiple of 256 MiB)   */
+	/* Bit n: block size 2^n; only the first num_supported_dc_regions are
+	 * valid, the others are 0. */
+	uint64_t region_0_supported_blk_sz_mask;
+	uint64_t region_1_supported_blk_sz_mask;
+	uint64_t region_2_supported_blk_sz_mask;
+	uint64_t region_3_supported_blk_sz_mask;
+	uint64_t region_4_supported_blk_sz_mask;
+	uint64_t region_5_supported_blk_sz_mask;
+	uint64_t region_6_supported_blk_sz_mask;
+	uint64_t region_7_supported_blk_sz_mask;
+};
+
+/*
+ * daxm_fmapi_get_dcd_info - Get DCD Info (5600h). Always succeeds on a
+ * live fabric. Returns 0, or -EINVAL (NULL argument).
+ */
+int daxm_fmapi_get_dcd_info(struct daxm_fabric *fabric,
+			    struct daxm_fmapi_get_dcd_info_rsp *ret);
+
+/* 5601h Get Host DC Region Configuration. */
+struct daxm_fmapi_get_host_dc_region_config_req {
+	uint16_t host_id;
+	uint8_t region_cnt;      /* at most 8 are returned */
+	uint8_t start_region_id;
+};
+
+struct daxm_fmapi_dc_region_config {
+	uint64_t base;
+	uint64_t decode_len;      /* bytes                                    */
+	uint64_t region_len;
+	uint64_t block_size;
+	uint8_t flags;            /* Attributes1: DAXM_FMAPI_REGION_FLAG_*    */
+	uint8_t rsvd[3];
+	uint8_t sanitize_on_release; /* Attributes2 bit 0                     */
+	uint8_t rsvd2[3];
+};
+
+struct daxm_fmapi_get_host_dc_region_config_rsp {
+	uint16_t host_id;
+	uint8_t num_regions;      /* regions the device has                   */
+	uint8_t regions_returned; /* entries of region_configs filled; the
+	                             others are zero                          */
+	struct daxm_fmapi_dc_region_config region_configs[8];
+	/* This host's (LD's) budgets: accepted and pending extents count. */
+	uint32_t num_extents_supported;
+	uint32_t num_extents_available;
+	uint32_t num_tags_supported;
+	uint32_t num_tags_available;
+};
+
+/*
+ * daxm_fmapi_get_dc_reg_config - Get Host DC Region Configuration
+ * (5601h): regions from start_region_id, at most region_cnt (and 8), and
+ * host_id's budgets. Returns 0, DAXM_CXL_RC_INVALID_INPUT (no such host;
+ * start_region_id not below the number of regions), or -EINVAL (NULL).
+ */
+int daxm_fmapi_get_dc_reg_config(struct daxm_fabric *fabric,
+		const struct daxm_fmapi_get_host_dc_region_config_req *in,
+		struct daxm_fmapi_get_host_dc_region_config_rsp *ret);
+
+/* 5602h Set DC Region Configuration. */
+struct daxm_fmapi_set_dc_region_config_req {
+	uint8_t region_id;
+	uint8_t rsvd[3];
+	uint64_t block_sz;
+	uint8_t sanitize_on_release; /* bit 0; other bits reserved */
+	uint8_t rsvd2[3];
+};
+
+/*
+ * daxm_fmapi_set_dc_region_config - Set DC Region Configuration (5602h).
+ * Checks, in order: DAXM_CXL_RC_INVALID_INPUT (no such region; block_sz
+ * not a power of two in the region's mask, or not dividing its length);
+ * DAXM_CXL_RC_UNSUPPORTED (a sanitize change on a region made with
+ * DAXM_FABRIC_REGION_SANITIZE_FIXED; any block of the region allocated,
+ * pending or held by a manager reference, or any host DPA of it in use);
+ * DAXM_CXL_RC_RETRY_REQUIRED (a host's log is full). The same
+ * configuration succeeds with no event; a change posts Region
+ * Configuration Updated to every host's log. Returns 0, one of those, or
+ * -EINVAL (NULL).
+ */
+int daxm_fmapi_set_dc_region_config(struct daxm_fabric *fabric,
+		const struct daxm_fmapi_set_dc_region_config_req *in);
+
+/* 5603h Get DC Region Extent Lists. */
+struct daxm_fmapi_get_dc_region_ext_list_req {
+	uint16_t host_id;
+	uint8_t rsvd[2];
+	uint32_t extent_count;    /* at most this many; 0: only the totals   */
+	uint32_t start_ext_index;
+};
+
+struct daxm_fmapi_get_dc_region_ext_list_rsp {
+	uint16_t host_id;
+	uint8_t rsvd1[2];
+	uint32_t start_ext_index;
+	uint32_t extents_returned;
+	uint32_t total_extents;
+	uint32_t list_generation_num; /* changes whenever the host's list does
+	                                 (wraps at 2^32)                      */
+	uint8_t rsvd2[4];
+	struct daxm_fmapi_extent extents[];
+};
+
+/*
+ * daxm_fmapi_get_dc_region_ext_list - Get DC Region Extent Lists (5603h):
+ * host_id's accepted extents (never pending or dead ones) in DPA order,
+ * from start_ext_index, at most extent_count of them. To read a whole list
+ * consistently, page until total_extents and start again if
+ * list_generation_num changed between pages.
+ * @ret_size: bytes at @ret; at least
+ *            DAXM_FMAPI_SIZE(struct daxm_fmapi_get_dc_region_ext_list_rsp,
+ *            extents, in->extent_count).
+ * Returns 0, DAXM_CXL_RC_INVALID_INPUT (no such host; start_ext_index
+ * past total_extents), -EINVAL (NULL), -ERANGE (@ret_size too small).
+ */
+int daxm_fmapi_get_dc_region_ext_list(struct daxm_fabric *fabric,
+		const struct daxm_fmapi_get_dc_region_ext_list_req *in,
+		struct daxm_fmapi_get_dc_region_ext_list_rsp *ret,
+		size_t ret_size);
+
+/* 5604h Initiate Dynamic Capacity Add. */
+struct daxm_fmapi_initiate_dc_add_req {
+	uint16_t host_id;
+	uint8_t selection_policy; /* bits 3:0: DAXM_FMAPI_SELECTION_POLICY_* */
+	uint8_t region_num;       /* reserved for Prescriptive               */
+	uint64_t length;          /* reserved for Prescriptive and Enable
+	                             Shared Access                           */
+	uint8_t tag[0x10];        /* reserved for Prescriptive (each extent
+	                             carries its own)                        */
+	uint32_t ext_count;       /* Prescriptive only                       */
+	struct daxm_fmapi_extent extents[]; /* Prescriptive only             */
+};
+
+/*
+ * daxm_fmapi_initiate_dc_add - Initiate Dynamic Capacity Add (5604h):
+ * offer capacity to host_id. Success means the offer started: the blocks
+ * are reserved and the records are in that host's log. The host answers
+ * at the next delivery; the manager learns the outcome from its Add
+ * Capacity Response record (length 0: nothing was accepted).
+ * Policies: Free (the device picks blocks of region_num, lowest first,
+ * splitting across holes), Contiguous (one run), Prescriptive (the
+ * extents listed; their shared_seq is ignored: the device numbers each
+ * tag's extents 0..n-1 in list order), Enable Shared Access (tag's
+ * existing capacity, accepted by a first host, in Sharable region_num;
+ * the host gets its own DPAs: the tag's own when region_num is the tag's
+ * region and they are free on that host, else lowest first fit, with
+ * sequence numbers 0..n-1 in the tag's order).
+ * Checks, in order (the first failure changes nothing):
+ *  1. DAXM_CXL_RC_INVALID_INPUT: no such host; a policy the profile does
+ *     not offer; Free/Contiguous: no such region, length 0 or not a
+ *     multiple of the block size, a non-null tag that already exists;
+ *     Prescriptive: an extent's non-null tag that already exists; Enable
+ *     Shared Access: a null or unknown tag, a region that does not exist
+ *     or is not Sharable, a tag mapped through a non-Sharable region, a
+ *     tag no host accepted yet, a host that holds or is offered it;
+ *  2. DAXM_CXL_RC_INVALID_EXTENT_LIST (Prescriptive): ext_count 0 or over
+ *     the host's extent budget; an extent empty, not block aligned, not
+ *     inside one DC region, in another region than the first, overlapping
+ *     an earlier one, overlapping DPAs accessible or pending to the host,
+ *     or on blocks allocated to another host or tag;
+ *  3. DAXM_CXL_RC_RESOURCES_EXHAUSTED: too few free blocks (no run long
+ *     enough for Contiguous), no room in the host's DPA space (Enable
+ *     Shared Access), or the host's extent or tag budget exceeded;
+ *  4. DAXM_CXL_RC_RETRY_REQUIRED: the host's log lacks room for the
+ *     records.
+ * @in_size: bytes at @in: at least sizeof(*in), and for Prescriptive at
+ *           least DAXM_FMAPI_SIZE(struct daxm_fmapi_initiate_dc_add_req,
+ *           extents, in->ext_count) (extents are read only then).
+ * Returns 0, one of those, or -EINVAL (NULL, or @in_size too small).
+ */
+int daxm_fmapi_initiate_dc_add(struct daxm_fabric *fabric,
+		const struct daxm_fmapi_initiate_dc_add_req *in, size_t in_size);
+
+/* 5605h Initiate Dynamic Capacity Release. */
+struct daxm_fmapi_initiate_dc_release_req {
+	uint16_t host_id;
+	uint8_t flags;    /* DAXM_FMAPI_REMOVAL_POLICY_* | DAXM_FMAPI_RELEASE_*;
+	                     bits 7:6 reserved                              */
+	uint8_t rsvd;
+	uint64_t length;  /* Tag-based: 0 or the host's whole share of the
+	                     tag; reserved for Prescriptive                 */
+	uint8_t tag[0x10];/* Tag-based only                                 */
+	uint32_t ext_count;                 /* Prescriptive only            */
+	struct daxm_fmapi_extent extents[]; /* Prescriptive only: start_dpa
+	                                       and len (tag and shared_seq
+	                                       are ignored)                 */
+};
+
+/*
+ * daxm_fmapi_initiate_dc_release - Initiate Dynamic Capacity Release
+ * (5605h). Unforced, it only asks: Release Capacity records go to the
+ * host's log, and nothing changes until the host gives the capacity back
+ * (at a delivery; the manager then gets Capacity Released). Forced, the
+ * device acts at once: accepted capacity is revoked (Forced Capacity
+ * Release records are posted, or dropped if the log is full), and a
+ * pending offer it touches is dead (no record; its Add Capacity records
+ * stay in the log). Shared capacity (a tag in a Sharable region) and its
+ * tag stay until no host holds or is offered it and the manager holds no
+ * reference; it is then freed, and sanitized if the region or a release
+ * asked.
+ * Checks, in order (the first failure changes nothing):
+ *  1. DAXM_CXL_RC_INVALID_INPUT: no such host; a removal policy the
+ *     profile lacks; Tag-based: a null tag, or one the host holds no
+ *     capacity of;
+ *  2. Tag-based: DAXM_CXL_RC_RESOURCES_EXHAUSTED (length over the host's
+ *     share of the tag), DAXM_CXL_RC_INVALID_INPUT (a length other than 0
+ *     below it), DAXM_CXL_RC_INVALID_PHYSICAL_ADDRESS (part of it still
+ *     pending, unforced);
+ *     Prescriptive: DAXM_CXL_RC_INVALID_EXTENT_LIST (ext_count 0 or over
+ *     the host's extent budget; an extent empty, not block aligned or not
+ *     inside one DC region), DAXM_CXL_RC_INVALID_PHYSICAL_ADDRESS (a DPA
+ *     neither accessible nor pending to the host; pending capacity,
+ *     unforced), DAXM_CXL_RC_INVALID_INPUT (the list covers part of the
+ *     host's share of a Sharable tag; forced, part of an accepted extent);
+ *  3. DAXM_CXL_RC_INVALID_INPUT: sanitize asked on a region that cannot
+ *     sanitize;
+ *  4. DAXM_CXL_RC_RETRY_REQUIRED (unforced): the host's log lacks room.
+ * @in_size: bytes at @in, as for daxm_fmapi_initiate_dc_add() (extents
+ *           are read only for Prescriptive).
+ * Returns 0, one of those, or -EINVAL (NULL, @in_size too small).
+ */
+int daxm_fmapi_initiate_dc_release(struct daxm_fabric *fabric,
+		const struct daxm_fmapi_initiate_dc_release_req *in,
+		size_t in_size);
+
+/* 5606h Dynamic Capacity Add Reference, 5607h Remove Reference. */
+struct daxm_fmapi_dc_add_ref_req {
+	uint8_t tag[0x10];
+};
+
+struct daxm_fmapi_dc_remove_ref_req {
+	uint8_t tag[0x10];
+};
+
+/*
+ * daxm_fmapi_dc_add_reference - Dynamic Capacity Add Reference (5606h):
+ * the manager keeps a Sharable tag's capacity (and bytes) even when no
+ * host holds it. Idempotent. Returns 0, DAXM_CXL_RC_UNSUPPORTED (the
+ * profile has no references), DAXM_CXL_RC_INVALID_INPUT (no Sharable
+ * capacity has that tag), or -EINVAL (NULL).
+ */
+int daxm_fmapi_dc_add_reference(struct daxm_fabric *fabric,
+				const struct daxm_fmapi_dc_add_ref_req *in);
+
+/*
+ * daxm_fmapi_dc_remove_reference - Dynamic Capacity Remove Reference
+ * (5607h): drops the manager's reference; when no host holds or is offered
+ * the tag, its capacity is freed (sanitized if asked) and the tag is gone.
+ * Removing a reference not held succeeds and changes nothing. Returns as
+ * daxm_fmapi_dc_add_reference().
+ */
+int daxm_fmapi_dc_remove_reference(struct daxm_fabric *fabric,
+				   const struct daxm_fmapi_dc_remove_ref_req *in);
+
+/* 5608h Dynamic Capacity List Tags. */
+struct daxm_fmapi_dc_list_tags_req {
+	uint32_t start_idx;
+	uint32_t tags_count; /* at most this many; 0: only the totals */
+};
+
+struct daxm_fmapi_dc_tag_info {
+	uint8_t tag[0x10];
+	uint8_t flags;                  /* DAXM_FMAPI_TAG_FM_HOLDS_REFERENCE */
+	uint8_t rsvd[3];
+	uint8_t ref_bitmap[0x20];       /* bit n (byte n/8, bit n%8): LD n
+	                                   accepted the capacity            */
+	uint8_t pending_ref_bitmap[0x20]; /* LD n was offered it and has not
+	                                   answered yet                     */
+};
+
+struct daxm_fmapi_dc_list_tags_rsp {
+	uint32_t generation_num;    /* changes whenever the rest of the
+	                               payload would (wraps at 2^32)          */
+	uint32_t total_num_tags;
+	uint32_t num_tags_returned;
+	uint8_t validity_bitmap;    /* both DAXM_FMAPI_TAGS_*_VALID bits     */
+	uint8_t rsvd[3];
+	struct daxm_fmapi_dc_tag_info tags_list[];
+};
+
+/*
+ * daxm_fmapi_dc_list_tags - Dynamic Capacity List Tags (5608h): the live
+ * tags in creation order, from start_idx, at most tags_count, with the
+ * hosts that accepted or are offered each and the manager's reference: what
+ * a manager needs to rebuild its state after a restart (with
+ * daxm_fmapi_get_dc_region_ext_list() per host).
+ * @ret_size: bytes at @ret; at least
+ *            DAXM_FMAPI_SIZE(struct daxm_fmapi_dc_list_tags_rsp,
+ *            tags_list, in->tags_count).
+ * Returns 0, DAXM_CXL_RC_UNSUPPORTED (the profile has no List Tags),
+ * DAXM_CXL_RC_INVALID_INPUT (start_idx past total_num_tags), -EINVAL
+ * (NULL), -ERANGE (@ret_size too small).
+ */
+int daxm_fmapi_dc_list_tags(struct daxm_fabric *fabric,
+			    const struct daxm_fmapi_dc_list_tags_req *in,
+			    struct daxm_fmapi_dc_list_tags_rsp *ret,
+			    size_t ret_size);
+
+/* Dynamic Capacity event types (struct daxm_fabric_event.event_type).
+ * 0-3 go to a host's DC event log (read by the host at a delivery);
+ * 4 and 5 are reported only to the manager. */
+#define DAXM_DC_EVENT_ADD_CAPACITY             0x00
+#define DAXM_DC_EVENT_RELEASE_CAPACITY         0x01
+#define DAXM_DC_EVENT_FORCED_CAPACITY_RELEASE  0x02
+#define DAXM_DC_EVENT_REGION_CONFIG_UPDATED    0x03
+#define DAXM_DC_EVENT_ADD_CAPACITY_RESPONSE    0x04
+#define DAXM_DC_EVENT_CAPACITY_RELEASED        0x05
+
+/* struct daxm_fabric_event.flags */
+#define DAXM_DC_EVENT_MORE 0x01 /* the chain goes on with the next record */
+
+/*
+ * struct daxm_fabric_event - one record of the manager's queue (the
+ * spec's Dynamic Capacity Event Record): a host answered.
+ * @event_type:   DAXM_DC_EVENT_ADD_CAPACITY_RESPONSE (the host accepted
+ *                @extent; one record of length 0 when it accepted nothing
+ *                or answered a dead offer) or DAXM_DC_EVENT_CAPACITY_RELEASED
+ *                (the host gave @extent back).
+ * @region_index: the extent's DC region (0 for a length-0 record).
+ * @host_id:      the host that answered.
+ * @flags:        DAXM_DC_EVENT_MORE on every record of a chain but the
+ *                last: one host answer is one chain.
+ * @extent:       in that host's DPA space; shared_seq is the host's.
+ * @num_avail_extents, @num_avail_tags: that host's budgets left when the
+ *                record was posted.
+ */
+struct daxm_fabric_event {
+	uint8_t event_type;
+	uint8_t region_index;
+	uint16_t host_id;
+	uint32_t flags;
+	struct daxm_fmapi_extent extent;
+	uint32_t num_avail_extents;
+	uint32_t num_avail_tags;
+};
+
+/*
+ * daxm_fabric_next_event - take the oldest record off the manager's queue
+ * into @out (the caller's storage). Records are queued only by deliveries.
+ * Returns 0, or -EAGAIN (the queue is empty; @out is zeroed), -EINVAL
+ * (NULL argument).
+ */
+int daxm_fabric_next_event(struct daxm_fabric *fabric,
+			   struct daxm_fabric_event *out);
+
+/* daxm_fabric_get_nr_events - records waiting in the manager's queue
+ * (clamped to INT_MAX), or -EINVAL. */
+int daxm_fabric_get_nr_events(struct daxm_fabric *fabric);
+
+/*
+ * daxm_fabric_event_fn - called after a delivery (daxm_fabric_deliver(),
+ * daxm_fabric_run()) that queued manager records, on the thread that made
+ * it, with no lock held (it may drain the queue).
+ * daxm_fabric_get_userdata(@fabric) finds the caller's state.
+ */
+typedef void (*daxm_fabric_event_fn)(struct daxm_fabric *fabric);
+
+/* daxm_fabric_set_event_fn - install (NULL: remove) the notification.
+ * NULL @fabric is a no-op. */
+void daxm_fabric_set_event_fn(struct daxm_fabric *fabric,
+			      daxm_fabric_event_fn fn);
+
+/* daxm_fabric_set_userdata / daxm_fabric_get_userdata - one caller
+ * pointer per fabric, for its event and log functions. NULL @fabric:
+ * no-op / NULL. */
+void daxm_fabric_set_userdata(struct daxm_fabric *fabric, void *userdata);
+void *daxm_fabric_get_userdata(struct daxm_fabric *fabric);
+
+/*
+ * daxm_fabric_log_fn - the fabric's log callback: daxm_log_fn's shape with
+ * the fabric in place of the context. Commands the device refuses are
+ * logged at LOG_INFO, misuse of the C API at LOG_ERR (the message is
+ * daxm_last_error()'s); in debug builds a broken internal invariant is
+ * logged at LOG_ERR from @fn "verifyAfterCall". Called with no lock held.
+ */
+typedef void (*daxm_fabric_log_fn)(struct daxm_fabric *fabric, int priority,
+				   const char *file, int line, const char *fn,
+				   const char *msg);
+
+/* daxm_fabric_set_log_fn - replace the fabric's logger; NULL restores the
+ * default ("libdaxmodel: <fn>: <message>" on stderr). Only messages at or
+ * below the log priority are delivered; it starts at LOG_WARNING, or at
+ * the environment variable DAXM_LOG (as daxm_new()). NULL @fabric is a
+ * no-op. Host contexts keep their own log settings. */
+void daxm_fabric_set_log_fn(struct daxm_fabric *fabric, daxm_fabric_log_fn fn);
+
+/* daxm_fabric_get_log_priority - the current priority, or -EINVAL.
+ * daxm_fabric_set_log_priority - set it (0..7; others clamp). */
+int daxm_fabric_get_log_priority(struct daxm_fabric *fabric);
+void daxm_fabric_set_log_priority(struct daxm_fabric *fabric, int priority);
 
 /* ------------------------------------------------------------------ */
 /* Iteration                                                           */

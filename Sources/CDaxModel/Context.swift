@@ -54,6 +54,9 @@ final class Context: ModelAnchor, @unchecked Sendable {
     var views: [ObjectIdentifier: View] = [:]
     /// Messages produced under the lock, logged once it is released.
     var pendingLog: [(Int32, String)] = []
+    /// Set on a fabric host's context (FabricABI.swift) before it is
+    /// handed out, and never changed after.
+    var fabricBinding: FabricBinding?
 
     override init() {
         model = DaxBus()
@@ -82,6 +85,16 @@ final class Context: ModelAnchor, @unchecked Sendable {
             closed = true
             views = [:]
         }
+    }
+
+    /// Drops one C reference (daxm_unref). The last one closes the model
+    /// and releases the Swift reference the first C reference holds
+    /// (daxm_new's, or a fabric's for a host context).
+    func dropCReference() {
+        let (_, left) = references.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+        guard left == 0 else { return }
+        close()
+        Unmanaged.passUnretained(self).release()
     }
 
     var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }

@@ -19,11 +19,7 @@ import DaxModelHeader
 }
 
 @implementation @c public func daxm_unref(_ ctx: OpaquePointer?) {
-    guard let context = Context.from(ctx) else { return }
-    let (_, left) = context.references.wrappingSubtract(1, ordering: .acquiringAndReleasing)
-    guard left == 0 else { return }
-    context.close()
-    Unmanaged.passUnretained(context).release()  // the reference daxm_new took
+    Context.from(ctx)?.dropCReference()
 }
 
 @implementation @c public func daxm_set_log_fn(_ ctx: OpaquePointer?, _ fn: daxm_log_fn?) {

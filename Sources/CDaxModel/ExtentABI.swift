@@ -23,7 +23,8 @@ func copy(_ tag: DaxTag, to out: UnsafeMutablePointer<UInt8>) {
 @implementation @c public func daxm_region_add_extents(
     _ region: OpaquePointer?, _ specs: UnsafePointer<daxm_extent_spec>?, _ count: Int, _ flags: UInt32
 ) -> Int32 {
-    with(region, Region.self, fallback: errnoResult) { _, r throws(DaxErrorBox) in
+    with(region, Region.self, fallback: errnoResult) { c, r throws(DaxErrorBox) in
+        if let binding = c.fabricBinding { try binding.refuseDirectCapacity(r) }
         let known = UInt32(DAXM_GROUP_MORE | DAXM_GROUP_SHAREABLE)
         guard flags & ~known == 0 else { throw DaxErrorBox(.invalidArgument, "\(r.name): unknown group flags 0x\(String(flags, radix: 16))") }
         guard count >= 0, count <= 1 << 20 else { throw DaxErrorBox(.argumentListTooLong, "\(r.name): \(count) extents in one call") }
@@ -50,6 +51,7 @@ func copy(_ tag: DaxTag, to out: UnsafeMutablePointer<UInt8>) {
     _ region: OpaquePointer?, _ offset: UInt64, _ length: UInt64, _ tagBytes: UnsafePointer<UInt8>?, _ flags: UInt32
 ) -> Int32 {
     with(region, Region.self, fallback: errnoResult) { c, r throws(DaxErrorBox) in
+        if let binding = c.fabricBinding { try binding.refuseDirectCapacity(r) }
         guard flags & ~UInt32(DAXM_RELEASE_FORCED) == 0 else {
             throw DaxErrorBox(.invalidArgument, "\(r.name): unknown release flags 0x\(String(flags, radix: 16))")
         }

@@ -4,6 +4,21 @@ extension DaxBus {
     /// Appends an event (FIFO).
     func post(_ event: DaxEvent) {
         events.append(event)
+        if let kinds = tapKinds, kinds.contains(event.kind) { tapped.append(event) }
+    }
+
+    /// From now on, every posted event of `kinds` is also copied for a
+    /// second reader, which takes the copies with `takeTapped()`; the
+    /// queue `nextEvent` drains is unchanged. Empty `kinds` stops it.
+    func tapEvents(of kinds: Set<DaxEvent.Kind>) {
+        tapKinds = kinds.isEmpty ? nil : kinds
+        if kinds.isEmpty { tapped = [] }
+    }
+
+    /// The copies made since the last call, oldest first.
+    func takeTapped() -> [DaxEvent] {
+        defer { tapped = [] }
+        return tapped
     }
 
     /// Removes and returns the oldest event, or nil.

@@ -15,6 +15,11 @@ public final class DaxBus: @unchecked Sendable {
     /// Events not yet drained, from `eventHead` on.
     var events: [DaxEvent] = []
     var eventHead = 0
+    /// A second reader's copy of the queue (see `tapEvents(of:)`): events
+    /// of these kinds are also kept in `tapped`, so an embedded consumer
+    /// (a fabric host watching its releases) never takes the user's events.
+    var tapKinds: Set<DaxEvent.Kind>?
+    var tapped: [DaxEvent] = []
     var nextRequestId: UInt64 = 1
     /// Set when released spans wait for sanitizing or a device lost
     /// memory to a revoke: the memory layer has work (`takeUpkeep`).

@@ -85,6 +85,8 @@ void t_check_rows(const char *file, const struct row *rows, size_t n);
 
 /* A fresh context (CHECKed; NULL on failure). */
 struct daxm_ctx *new_ctx(void);
+/* Give @ctx the tests' quiet log function (as new_ctx() does). */
+void quiet_ctx(struct daxm_ctx *ctx);
 
 /* Add a region; the result of daxm_region_new() is CHECKed to be 0. */
 struct daxm_region *add_region(struct daxm_ctx *ctx, int id, uint32_t kind,

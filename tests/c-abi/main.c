@@ -12,6 +12,7 @@
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "ctest.h"
+#include "fabric.h"
 
 #include <signal.h>
 #include <sys/mman.h>
@@ -163,6 +164,14 @@ static void quiet_log(struct daxm_ctx *ctx, int priority, const char *file,
 	(void)ctx, (void)priority, (void)file, (void)line;
 	if (fn && strcmp(fn, "verifyAfterCall") == 0)
 		t_result(0, __FILE__, __LINE__, "no broken invariant after a call", msg);
+}
+
+void quiet_ctx(struct daxm_ctx *ctx)
+{
+	const char *verbose = getenv("DAXM_CTEST_VERBOSE");
+
+	if (!verbose || !*verbose || strcmp(verbose, "0") == 0)
+		daxm_set_log_fn(ctx, quiet_log);
 }
 
 struct daxm_ctx *new_ctx(void)
@@ -333,6 +342,14 @@ static const struct area {
 	{ "errors", test_error_paths },
 	{ "borrowed", test_borrowed_pointers },
 	{ "stress", test_stress },
+	{ "fabric_new", test_fabric_new },
+	{ "fabric", test_fabric_commands },
+	{ "fabric_codes", test_fabric_codes },
+	{ "fabric_paging", test_fabric_paging },
+	{ "fabric_shared", test_fabric_shared },
+	{ "fabric_misuse", test_fabric_misuse },
+	{ "fabric_lifetime", test_fabric_lifetime },
+	{ "fabric_threads", test_fabric_threads },
 };
 
 /* Run one area in a child; one more failure if it died. */

@@ -161,13 +161,13 @@ import Testing
                 }
             }
             // Views agree once nothing is in flight: no record in a host's
-            // log, no completed release waiting in a host's queue, no
+            // log, no completed release waiting in a host's event tap, no
             // Forced Capacity Release lost (a profile without forced
             // removal drops only records whose loss leaves both sides as
             // they were).
             let quiet = (0..<n).allSatisfy {
                 f.dev.eventLogCount(host: UInt16($0)) == 0 && (f.dev.eventLogOverflows(host: UInt16($0)) == 0 || !profile.forcedRemoval)
-            } && f.fabric.hosts.allSatisfy { $0.bus.pendingEventCount == 0 }
+            } && f.fabric.hosts.allSatisfy { $0.bus.tapped.isEmpty }
             if quiet {
                 let mismatches = f.fabric.viewMismatches()
                 #expect(mismatches.isEmpty, "seed \(seed) step \(step): \(mismatches) after \(trace)")

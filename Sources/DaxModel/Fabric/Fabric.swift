@@ -11,13 +11,18 @@ public final class Fabric {
 
     /// - Parameter hostsRevokeOnForcedRelease: hosts drop force-released
     ///   extents at once instead of ignoring them as Linux does.
+    /// - Parameter hostBus: host `id`'s machine, an empty bus (an embedder
+    ///   passes buses anchored to its per-host state).
     /// - Throws: the device's construction errors.
-    public init(_ spec: DCDeviceSpec, hostsRevokeOnForcedRelease: Bool = false) throws(FabricError) {
+    public init(_ spec: DCDeviceSpec, hostsRevokeOnForcedRelease: Bool = false,
+                hostBus: (UInt16) -> DaxBus = { _ in DaxBus() }) throws(FabricError) {
         device = try DCDevice(spec)
         var built: [FabricHost] = []
+        // The device checked hostCount (1...256): every id fits UInt16.
         for h in 0..<spec.hostCount {
-            built.append(try FabricHost(id: UInt16(h), device: device, maxExtents: spec.maxExtentsPerHost,
-                                        revokeOnForcedRelease: hostsRevokeOnForcedRelease))
+            let id = UInt16(truncatingIfNeeded: h)
+            built.append(try FabricHost(id: id, device: device, maxExtents: spec.maxExtentsPerHost,
+                                        revokeOnForcedRelease: hostsRevokeOnForcedRelease, bus: hostBus(id)))
         }
         hosts = built
     }
@@ -38,11 +43,17 @@ public final class Fabric {
     /// Delivers to every host until none has anything left to say.
     /// Returns the answers sent.
     @discardableResult
-    public func run() -> Int {
+    public func run() -> Int { run { deliver(to: $0) } }
+
+    /// `run`, with each delivery made by `deliver(hostId)` (an embedder
+    /// that locks the host around `deliver(to:)`, or skips a host that is
+    /// down, returning 0).
+    @discardableResult
+    public func run(delivering deliver: (UInt16) -> Int) -> Int {
         var total = 0
         for _ in 0..<8 {
             var sent = 0
-            for host in hosts { sent += host.pump(device) }
+            for host in hosts { sent += deliver(host.id) }
             total += sent
             if sent == 0, hosts.allSatisfy({ device.eventLogCount(host: $0.id) == 0 }) { break }
         }

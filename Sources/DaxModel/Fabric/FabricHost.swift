@@ -9,9 +9,11 @@
 /// then sends the region's answers back as `HostAnswer`s. Every acceptance,
 /// tag and refcount rule is therefore the host model's own.
 ///
-/// The fabric host owns its bus's event queue: it drains it to find the
-/// releases to report (a release deferred while a device maps the extent
-/// completes later, when the last reference drops, and is reported then).
+/// The fabric host reads a copy of its bus's release events (the bus's
+/// event tap), never the bus's queue, which stays whole for whoever uses
+/// the host (an embedder's host context): a release deferred while a
+/// device maps the extent completes later, when the last reference drops,
+/// and is reported at the next `pump`.
 public final class FabricHost {
     public let id: UInt16
     public let bus: DaxBus
@@ -41,9 +43,13 @@ public final class FabricHost {
     /// Builds host `id` of `device`. With `revokeOnForcedRelease` the host
     /// drops force-released extents at once (the model's opt-in revoke
     /// mode); without, it ignores them as Linux does.
-    init(id: UInt16, device: DCDevice, maxExtents: Int, revokeOnForcedRelease: Bool) throws(FabricError) {
+    /// `bus`: the host's machine, empty (an embedder passes one anchored
+    /// to its own per-host state).
+    init(id: UInt16, device: DCDevice, maxExtents: Int, revokeOnForcedRelease: Bool,
+         bus: DaxBus = DaxBus()) throws(FabricError) {
         self.id = id
-        bus = DaxBus()
+        self.bus = bus
+        bus.tapEvents(of: [.released])
         var spec = RegionSpec(start: device.dpaSpan.start, size: device.dpaSpan.length)
         spec.kind = .sparse
         // The device never offers a host more extents than its budget, so
@@ -67,10 +73,14 @@ public final class FabricHost {
     /// one sparse region; the rest is the bookkeeping the host carried
     /// between two `pump`s (the forced requests and revoked ranges only
     /// live during one `pump`, so a saved host has none).
+    /// `tapped`: the release events the bus completed that the host has
+    /// not reported yet (its event tap).
     init(restoring id: UInt16, device: DCDevice, bus: DaxBus, region: Region, outstanding: [UInt64: Int],
-         staleExtents: Set<DCRange>, answers: [(HostAnswer, CXLReturnCode)]) {
+         tapped: [DaxEvent], staleExtents: Set<DCRange>, answers: [(HostAnswer, CXLReturnCode)]) {
         self.id = id
         self.bus = bus
+        bus.tapEvents(of: [.released])
+        bus.tapped = tapped
         self.region = region
         sharable = (0..<device.regionCount).map { device.regionSpec($0)?.sharable ?? false }
         self.outstanding = outstanding
@@ -166,7 +176,7 @@ public final class FabricHost {
 
     /// Reports the host's completed releases (Release Dynamic Capacity).
     private func drain(_ device: DCDevice) {
-        while let ev = bus.nextEvent() {
+        for ev in bus.takeTapped() {
             guard ev.kind == .released else { continue }
             var ranges = ev.records.map { DCRange(dpa: region.start &+ $0.offset, length: $0.length) }
             if let n = outstanding[ev.requestId] {

@@ -82,7 +82,7 @@ extension Fabric {
             }
         }
         var reporting = Set<DCRange>()
-        for ev in host.bus.events[host.bus.eventHead...] where ev.kind == .released {
+        for ev in host.bus.tapped where ev.kind == .released {
             for rec in ev.records { reporting.insert(DCRange(dpa: host.region.start &+ rec.offset, length: rec.length)) }
         }
         for e in listed where !seenSet.contains(e) {
@@ -101,6 +101,9 @@ extension FabricHost {
             ("outstanding", .array(outstandingReleases.keys.sorted().map { request in
                 .object([("request", .uint(request)), ("extents", .int(Int64(outstandingReleases[request] ?? 0)))])
             })),
+            // Releases the host's bus completed that this host has not
+            // reported to the device yet (its event tap).
+            ("tapped", .array(bus.tapped.filter { $0.kind == .released }.map(DaxBus.document(of:)))),
             ("stale_extents", .array(staleExtents.sorted { ($0.dpa, $0.length) < ($1.dpa, $1.length) }.map(Self.document(of:)))),
             ("answers", .array(answers.map { answer, code in
                 let (kind, ranges) = switch answer {
@@ -152,6 +155,15 @@ extension FabricHost {
                 throw sub.bad("request", "is 0 or listed twice")
             }
         }
+        var tapped: [DaxEvent] = []
+        for (i, x) in try r.array(doc, "tapped").enumerated() {
+            var sub = r.nested("tapped[\(i)]")
+            let event = try sub.event(x)
+            guard event.kind == .released, event.regionId == region.id, event.requestId >= 1 else {
+                throw sub.bad("kind", "is not a release event of the host's region")
+            }
+            tapped.append(event)
+        }
         var stale = Set<DCRange>()
         for (i, x) in try r.array(doc, "stale_extents").enumerated() {
             let sub = r.nested("stale_extents[\(i)]")
@@ -177,6 +189,6 @@ extension FabricHost {
             answers.append((answer, code))
         }
         return FabricHost(restoring: id, device: device, bus: bus, region: region, outstanding: outstanding,
-                          staleExtents: stale, answers: answers)
+                          tapped: tapped, staleExtents: stale, answers: answers)
     }
 }
