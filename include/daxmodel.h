@@ -1229,10 +1229,20 @@ struct daxm_fabric;
 #define DAXM_FABRIC_PROFILE_SPEC  1 /* CXL r3.2 as the model reads it:
                                        1-256 hosts, every policy, sharing,
                                        references and List Tags        */
-#define DAXM_FABRIC_PROFILE_QEMU  2 /* upstream QEMU's DCD emulation (one
-                                       host, prescriptive only); refused
-                                       with -EOPNOTSUPP while the model
-                                       does not implement it            */
+#define DAXM_FABRIC_PROFILE_QEMU  2 /* upstream QEMU's DCD emulation: one
+                                       host (Host ID ignored except by
+                                       5603h), Prescriptive add and
+                                       release only, no Sharable or
+                                       sanitizing region, no tag budget
+                                       (0 tags; tags dropped on accept:
+                                       5603h lists them null), no
+                                       manager events, generation number
+                                       always 0, no 5606h-5608h
+                                       (Unsupported), an 8-record event
+                                       log that drops what does not fit
+                                       (never Retry Required); every
+                                       difference: Sources/DaxModel/
+                                       Fabric/README.md, Profiles       */
 #define DAXM_FABRIC_PROFILE_MHSLD 3 /* QEMU's multi-headed single logical
                                        device: 1-8 heads, no Sharable
                                        region, no Enable Shared Access
@@ -1328,8 +1338,8 @@ void daxm_fabric_spec_init(struct daxm_fabric_spec *spec);
  * profile or flags, 0 or more than 8 regions, a base or decode_len not a
  * multiple of 256 MiB, regions out of order or overlapping, a bad block
  * size or mask, a host count out of 1..the profile's maximum, a budget
- * out of range, a Sharable region in a profile without sharing),
- * -EOPNOTSUPP (a profile the model does not implement yet), -ENOMEM.
+ * out of range, a Sharable region in a profile without sharing, a
+ * sanitizing region under qemu), -ENOMEM.
  * daxm_last_error() names the field.
  */
 int daxm_fabric_new(const struct daxm_fabric_spec *spec,

@@ -388,11 +388,39 @@ void test_fabric_new(void)
 	CHECK_OK(try_new(&spec));
 	spec.regions[0].flags = SHARABLE; /* mhsld has no sharing */
 	CHECK_ERR(try_new(&spec), EINVAL);
-	/* QEMU: designed; refused as unsupported until the model has it. */
+	/* QEMU: one host, no Sharable or sanitizing region. */
 	base_spec(&spec);
 	spec.profile = DAXM_FABRIC_PROFILE_QEMU;
-	rc = try_new(&spec);
-	CHECK(rc == 0 || rc == -EOPNOTSUPP);
+	CHECK_OK(try_new(&spec));
+	spec.num_hosts = 2;
+	CHECK_ERR(try_new(&spec), EINVAL);
+	spec.num_hosts = 1;
+	spec.regions[0].flags = SHARABLE;
+	CHECK_ERR(try_new(&spec), EINVAL);
+	spec.regions[0].flags = DAXM_FABRIC_REGION_SANITIZE;
+	CHECK_ERR(try_new(&spec), EINVAL);
+	/* What a manager sees of it: Prescriptive only, no sanitize, no
+	 * tags, no references. */
+	f = fabric_make(DAXM_FABRIC_PROFILE_QEMU, 1, 0, 0, 64, 0);
+	if (f) {
+		struct daxm_fmapi_dc_add_ref_req ref;
+
+		CHECK_OK(daxm_fmapi_get_dcd_info(f, &info));
+		CHECK_INT(info.num_hosts, 1);
+		CHECK_INT(info.capacity_selection_policies, 0x4);
+		CHECK_INT(info.capacity_removal_policies, 0x2);
+		CHECK_INT(info.sanitize_on_release_config_mask, 0);
+		memset(&creq, 0, sizeof(creq));
+		creq.region_cnt = 8;
+		CHECK_OK(daxm_fmapi_get_dc_reg_config(f, &creq, &cfg));
+		CHECK_INT(cfg.num_tags_supported, 0);
+		CHECK_INT(cfg.num_extents_supported, 512);
+		memset(&ref, 0, sizeof(ref));
+		ref.tag[0] = 1;
+		CHECK_INT(daxm_fmapi_dc_add_reference(f, &ref), DAXM_CXL_RC_UNSUPPORTED);
+		daxm_fabric_unref(f);
+	}
+	(void)rc;
 
 	/* 5600h. */
 	f = fabric_make(DAXM_FABRIC_PROFILE_SPEC, 4, SHARABLE, SHARABLE | RO, 64, 0);
