@@ -400,8 +400,11 @@ static void dyn_iteration(struct tstate *t, int i)
 		RC(t, daxm_attr_write(s->ctx, del, value), 0, -EBUSY, -ENXIO);
 	}
 	RC(t, daxm_dev_set_size(d, 0), 0, -ENODEV);
+	/* -EBUSY: another worker's device was deleted by a random delete
+	 * write, this one took its name, and that worker's size write by
+	 * name landed between the two calls. */
 	if (i % 2)
-		RC(t, daxm_region_destroy_dev(s->dyn, d), 0, -ENODEV);
+		RC(t, daxm_region_destroy_dev(s->dyn, d), 0, -ENODEV, -EBUSY);
 	else /* the name may be a newer device by now, with size */
 		RC(t, daxm_attr_write(s->ctx, del, name), 0, -ENXIO, -EBUSY);
 }
