@@ -48,6 +48,11 @@
  *    time; calls on one context are serialized by the context's lock. The
  *    log function is called without that lock held, so it may call back
  *    into the library.
+ *  - fork(): in a child that keeps running (no exec), call the library
+ *    only from threads the child creates, not from the thread that called
+ *    fork(). The Swift runtime caches each thread's id for its locks, and
+ *    the forking thread's copy in the child keeps the parent's id, which
+ *    can deadlock the child's first contended runtime lock.
  *
  * Sizes and addresses are bytes, as uint64_t. Mapping page offsets are in
  * 4 KiB pages, as the kernel prints them. Range ends are inclusive.
