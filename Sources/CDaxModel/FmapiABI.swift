@@ -265,18 +265,6 @@ private func requireRoom<H, E>(_ h: H.Type, _ e: E.Type, _ n: Int, _ size: Int, 
 
 @implementation @c public func daxm_retcode_tostr(_ code: Int32) -> UnsafePointer<CChar>? {
     guard let raw = UInt16(exactly: code), let rc = CXLReturnCode(rawValue: raw) else { return nil }
-    let name: StaticString = switch rc {
-    case .success: "Success"
-    case .invalidInput: "Invalid Input"
-    case .unsupported: "Unsupported"
-    case .internalError: "Internal Error"
-    case .retryRequired: "Retry Required"
-    case .busy: "Busy"
-    case .invalidPhysicalAddress: "Invalid Physical Address"
-    case .invalidSecurityState: "Invalid Security State"
-    case .invalidPayloadLength: "Invalid Payload Length"
-    case .resourcesExhausted: "Resources Exhausted"
-    case .invalidExtentList: "Invalid Extent List"
-    }
+    let name = rc.name
     return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
 }

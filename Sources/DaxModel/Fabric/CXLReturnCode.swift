@@ -14,7 +14,8 @@ public enum CXLReturnCode: UInt16, Sendable, CaseIterable, CustomStringConvertib
     case resourcesExhausted = 0x1D
     case invalidExtentList = 0x1E
 
-    public var description: String {
+    /// The spec's name of the code ("Invalid Input"), static storage.
+    public var name: StaticString {
         switch self {
         case .success: "Success"
         case .invalidInput: "Invalid Input"
@@ -29,6 +30,8 @@ public enum CXLReturnCode: UInt16, Sendable, CaseIterable, CustomStringConvertib
         case .invalidExtentList: "Invalid Extent List"
         }
     }
+
+    public var description: String { "\(name)" }
 }
 
 /// A refused fabric command: the return code the device gives and a
