@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SHARABLE DAXM_FABRIC_REGION_SHARABLE
@@ -788,10 +789,20 @@ static void *fabric_work_loop(void *arg)
 				daxm_fabric_deliver(w->f, 0);  /* reported */
 			}
 		}
+		/* Both queues drained, so the document does not grow. */
 		struct daxm_fabric_event ev;
 		while (daxm_fabric_next_event(w->f, &ev) == 0)
 			;
+		struct daxm_ctx *ctx = NULL;
+		if (daxm_fabric_get_host(w->f, 0, &ctx) == 0) {
+			struct daxm_event *e;
+			while (daxm_ctx_next_event(ctx, &e) == 0)
+				daxm_event_free(e);
+			daxm_unref(ctx);
+		}
 		w->rounds++;
+		struct timespec ts = { 0, 500 * 1000 }; /* leave the locks to the savers */
+		nanosleep(&ts, NULL);
 	}
 	return NULL;
 }
@@ -810,7 +821,7 @@ void test_fabric_state_concurrent_saves(void)
 		return;
 	}
 	CHECK_OK(daxm_fabric_save(a, path));
-	struct fsaver s[2] = { { a, path, 60, 0 }, { b, path, 60, 0 } };
+	struct fsaver s[2] = { { a, path, 40, 0 }, { b, path, 40, 0 } };
 	atomic_int stop = 0, stop_work = 0;
 	struct floader l = { path, &stop, 0, 0 };
 	struct fworker w = { b, &stop_work, 0 };
