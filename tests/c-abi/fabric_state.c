@@ -684,6 +684,10 @@ void test_fabric_state_refusals(void)
 		{ "\"stale_extents\": []", "\"stale_extents\": [{\"dpa\": 1, \"length\": 2}]",
 		  "hosts[0].stale_extents[0]" },
 		{ "\"size\": 2147483648", "\"size\": 1073741824", "hosts[0].bus" },
+		/* host 2's pending offer of tag 5: its Add Capacity record, first
+		 * in the document, names another tag than the offer */
+		{ "\"tag\": \"fa000500-0000-0000-0000-000000000001\"",
+		  "\"tag\": \"fa000500-0000-0000-0800-000000000001\"", "device.lds[2].log[0].extent" },
 	};
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		e = edited(text, edits[i].from, edits[i].to, &m);
