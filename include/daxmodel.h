@@ -1876,10 +1876,14 @@ void daxm_fabric_set_log_priority(struct daxm_fabric *fabric, int priority);
  * directory; fsync; rename; fsync of the directory), so saves racing from
  * several threads or processes never mix and a process killed at any
  * point leaves the old file or the new one; @path is used byte for byte;
- * every document saved loads back into the same fabric. The document is
- * taken under the fabric's lock and each host context's lock (fabric
- * first, as a delivery), so it is one consistent moment of the device and
- * every host; the file is written after the locks are released. Not
+ * every document saved loads back into the same fabric, unless a host
+ * context was used around the fabric (an extent of its region0 re-tagged
+ * with daxm_extent_set_tag() or its tag attribute: the host then holds
+ * what the device does not list, which daxm_fabric_load() refuses). The
+ * document is taken under the fabric's lock and each host context's lock
+ * (fabric first, as a delivery), so it is one consistent moment of the
+ * device and every host; the file is written after the locks are
+ * released. Not
  * saved, as for a context: log and event functions, userdata, log
  * priorities (of the fabric and of each host context), views.
  * Returns 0, or -EINVAL (NULL @fabric, NULL or empty @path),
@@ -1905,8 +1909,10 @@ int daxm_fabric_save(struct daxm_fabric *fabric, const char *path);
  * The loaded fabric is a new one, with new host contexts: it continues
  * exactly where the saved one was (the same answers to every FM command,
  * the same host sysfs, the manager's unread records, pending offers and
- * deferred releases), but it shares nothing with the fabric that was
- * saved. A host context pointer taken from that fabric
+ * deferred releases; a later save of it may differ from the saved
+ * fabric's only in the internal order numbers of extents and devices made
+ * after the load, which rank the same), but it shares nothing with the
+ * fabric that was saved. A host context pointer taken from that fabric
  * (daxm_fabric_get_host()) still belongs to it, not to the loaded one:
  * take the loaded fabric's hosts with daxm_fabric_get_host(). Its log
  * priority starts as daxm_fabric_new()'s (LOG_WARNING, or DAXM_LOG), and
