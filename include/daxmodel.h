@@ -1878,6 +1878,67 @@ void daxm_fabric_set_log_fn(struct daxm_fabric *fabric, daxm_fabric_log_fn fn);
 int daxm_fabric_get_log_priority(struct daxm_fabric *fabric);
 void daxm_fabric_set_log_priority(struct daxm_fabric *fabric, int priority);
 
+/*
+ * daxm_fabric_save - write the whole fabric to @path as one versioned JSON
+ * document (format "libdaxmodel-fabric-state"): the device (its profile,
+ * regions' current configuration, every LD's budgets, DC event log, extent
+ * list with generation and unanswered offers, every tag with its
+ * references and bitmaps, the manager's unread records), and every host:
+ * its context's whole model as daxm_ctx_save() writes it, plus what the
+ * host has not told the device yet (releases it completed since its last
+ * delivery, answers in flight). The same rules as daxm_ctx_save(): saving
+ * is atomic (a temporary of its own, created exclusively, in the same
+ * directory; fsync; rename; fsync of the directory), so saves racing from
+ * several threads or processes never mix and a process killed at any
+ * point leaves the old file or the new one; @path is used byte for byte;
+ * every document saved loads back into the same fabric, unless a host
+ * context was used around the fabric (an extent of its region0 re-tagged
+ * with daxm_extent_set_tag() or its tag attribute: the host then holds
+ * what the device does not list, which daxm_fabric_load() refuses). The
+ * document is taken under the fabric's lock and each host context's lock
+ * (fabric first, as a delivery), so it is one consistent moment of the
+ * device and every host; the file is written after the locks are
+ * released. Not
+ * saved, as for a context: log and event functions, userdata, log
+ * priorities (of the fabric and of each host context), views.
+ * Returns 0, or -EINVAL (NULL @fabric, NULL or empty @path),
+ * -ENAMETOOLONG (no NUL in @path's first 4096 bytes), -ENODEV (a host
+ * context was closed by unbalanced daxm_unref() calls: its model is gone),
+ * or the errno of the file operation that failed.
+ */
+int daxm_fabric_save(struct daxm_fabric *fabric, const char *path);
+
+/*
+ * daxm_fabric_load - create a fabric from a document written by
+ * daxm_fabric_save(). As daxm_ctx_load(): every field is validated, then
+ * the device and each host (whose part is a context's state document,
+ * checked with daxm_ctx_load()'s rules) are rebuilt and checked whole,
+ * and the hosts against the device (each host's extents are the device's
+ * list for it, except for messages still on their way); a damaged or
+ * hand-edited file is refused with -EINVAL and a daxm_last_error()
+ * message naming the bad field ("hosts[1].bus.regions[0]...", "device.
+ * tags[0]..."). A context's state file is refused with -EINVAL (and
+ * daxm_ctx_load() refuses a fabric's), the message naming the loader to
+ * use. A refused load leaves nothing allocated.
+ * @fabric: out; receives the new fabric (one reference), NULL on failure.
+ * The loaded fabric is a new one, with new host contexts: it continues
+ * exactly where the saved one was (the same answers to every FM command,
+ * the same host sysfs, the manager's unread records, pending offers and
+ * deferred releases; a later save of it may differ from the saved
+ * fabric's only in the internal order numbers of extents and devices made
+ * after the load, which rank the same), but it shares nothing with the
+ * fabric that was saved. A host context pointer taken from that fabric
+ * (daxm_fabric_get_host()) still belongs to it, not to the loaded one:
+ * take the loaded fabric's hosts with daxm_fabric_get_host(). Its log
+ * priority starts as daxm_fabric_new()'s (LOG_WARNING, or DAXM_LOG), and
+ * so do its host contexts'. Loading takes time n log n in the document's
+ * size.
+ * Returns 0, or -EINVAL (NULL argument, a document refused),
+ * -EFBIG (larger than 256 MiB), -ENAMETOOLONG, or the errno of opening
+ * or reading @path.
+ */
+int daxm_fabric_load(const char *path, struct daxm_fabric **fabric);
+
 /* ------------------------------------------------------------------ */
 /* Iteration                                                           */
 /* ------------------------------------------------------------------ */

@@ -6,12 +6,12 @@
 #   scripts/fuzz.sh --replay [HARNESS...]    build, replay only
 #   scripts/fuzz.sh --ci                     what scripts/test.sh runs: build,
 #                                            replay, 20 s per harness
-#   scripts/fuzz.sh --seeds                  rewrite tests/fuzz/corpus/{state,sysfs}
+#   scripts/fuzz.sh --seeds                  rewrite tests/fuzz/corpus/{state,sysfs,fabric_state}
 #                                            with tests/fuzz/seeds.c
 #
 # Harnesses: ops (the C ABI as an operation program), state (daxm_ctx_load
-# of arbitrary files), sysfs (daxm_ctx_import_sysfs of a generated tree);
-# see tests/fuzz/README.md.
+# of arbitrary files), sysfs (daxm_ctx_import_sysfs of a generated tree),
+# fabric_state (daxm_fabric_load of arbitrary files); see tests/fuzz/README.md.
 #
 # Build: the library with SwiftPM into .build-fuzz (release,
 # -sanitize=address, libFuzzer coverage, and DAXMODEL_INTERNAL_CHECKS so
@@ -50,7 +50,7 @@ cd "$root"
 . "$root/scripts/deps.sh"
 daxm_need_swift
 
-all_harnesses=(ops state sysfs)
+all_harnesses=(ops state sysfs fabric_state)
 mode=fuzz
 seconds=60
 case "${1:-}" in
@@ -122,10 +122,10 @@ done
 
 if [ "$mode" = seeds ]; then
 	build_one "$bin/seeds" address,undefined tests/fuzz/seeds.c
-	rm -f tests/fuzz/corpus/state/* tests/fuzz/corpus/sysfs/*
-	mkdir -p tests/fuzz/corpus/state tests/fuzz/corpus/sysfs
-	"$bin/seeds" tests/fuzz/corpus/state tests/fuzz/corpus/sysfs
-	ls -l tests/fuzz/corpus/state tests/fuzz/corpus/sysfs
+	rm -f tests/fuzz/corpus/state/* tests/fuzz/corpus/sysfs/* tests/fuzz/corpus/fabric_state/*
+	mkdir -p tests/fuzz/corpus/state tests/fuzz/corpus/sysfs tests/fuzz/corpus/fabric_state
+	"$bin/seeds" tests/fuzz/corpus/state tests/fuzz/corpus/sysfs tests/fuzz/corpus/fabric_state
+	ls -l tests/fuzz/corpus/state tests/fuzz/corpus/sysfs tests/fuzz/corpus/fabric_state
 	exit 0
 fi
 
@@ -270,9 +270,9 @@ done
 
 echo
 echo "================ scripts/fuzz.sh summary (${seconds}s per harness) ================"
-printf '  %-6s %12s %7s %8s %8s   %s\n' harness executions cov ft crashes replay
+printf '  %-12s %12s %7s %8s %8s   %s\n' harness executions cov ft crashes replay
 for h in "${harnesses[@]}"; do
-	printf '  %-6s %12s %7s %8s %8s   %s\n' "$h" "${execs[$h]}" "${cov[$h]}" "${ft[$h]}" \
+	printf '  %-12s %12s %7s %8s %8s   %s\n' "$h" "${execs[$h]}" "${cov[$h]}" "${ft[$h]}" \
 		"${crashes[$h]}" "${replay_status[$h]}"
 done
 [ $new_crashes -eq 0 ] || { echo "fuzz.sh: $new_crashes new crash(es) saved under tests/fuzz/crashes/"; failed=1; }

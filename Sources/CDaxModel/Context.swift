@@ -72,6 +72,14 @@ final class Context: ModelAnchor, @unchecked Sendable {
         return context
     }
 
+    /// Makes `bus`, restored with this context as its anchor (a fabric
+    /// host's bus, `Fabric.restore(from:hostAnchor:)`), the context's
+    /// model. Only while the context is private to its maker (a load); the
+    /// empty model it had goes.
+    func adopt(_ bus: DaxBus) {
+        model = bus
+    }
+
     deinit {
         model.tearDown()
         for fd in backings.values { sys_close(fd) }  // live views keep their pages

@@ -79,6 +79,37 @@ final class FabricHandle: @unchecked Sendable {
         if let env = sys_getenv("DAXM_LOG") { priority = Context.parsePriority(env) ?? priority }
     }
 
+    /// Rebuilds a fabric and its host contexts from a state document
+    /// (daxm_fabric_load): one new context per host, anchoring the host's
+    /// restored bus and then holding it as its model, bound and retained
+    /// as `init(_:revoke:)` does. A refused document leaves nothing: the
+    /// contexts made for the hosts restored before the refusal are only
+    /// referenced from here and from their half-built buses, which the
+    /// model drops (and tears down) when it throws.
+    init(restoring doc: JSONValue) throws(DaxError) {
+        var made: [UInt16: Context] = [:]
+        fabric = try Fabric.restore(from: doc) { id in
+            let context = Context()
+            made[id] = context
+            return context
+        }
+        var contexts: [Context] = []
+        for host in fabric.hosts {
+            // Fabric.restore anchors every host's bus to a context of ours.
+            guard let context = made[host.id], host.bus.anchor === context else {
+                throw DaxError(.invalidArgument, "host \(host.id)'s restored bus is not anchored to its context")
+            }
+            contexts.append(context)
+        }
+        for (context, host) in zip(contexts, fabric.hosts) {
+            context.adopt(host.bus)
+            context.fabricBinding = FabricBinding(hostId: host.id, region: ObjectIdentifier(host.region))
+            _ = Unmanaged.passRetained(context)  // released by the last C reference (dropCReference)
+        }
+        hosts = contexts
+        if let env = sys_getenv("DAXM_LOG") { priority = Context.parsePriority(env) ?? priority }
+    }
+
     /// Sends one message to the log function, or to stderr by default,
     /// when `priority` passes the filter. Call without the lock.
     func log(_ priority: Int32, _ message: String, function: String) {

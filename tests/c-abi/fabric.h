@@ -61,5 +61,9 @@ void test_fabric_shared(void);
 void test_fabric_misuse(void);
 void test_fabric_lifetime(void);
 void test_fabric_threads(void);
+void test_fabric_state_roundtrip(void);  /* fabric_state.c */
+void test_fabric_state_profiles(void);
+void test_fabric_state_refusals(void);
+void test_fabric_state_concurrent_saves(void);
 
 #endif /* DAXM_CTEST_FABRIC_H */

@@ -351,6 +351,10 @@ static const struct area {
 	{ "fabric_misuse", test_fabric_misuse },
 	{ "fabric_lifetime", test_fabric_lifetime },
 	{ "fabric_threads", test_fabric_threads },
+	{ "fabric_state", test_fabric_state_roundtrip },
+	{ "fabric_state_profiles", test_fabric_state_profiles },
+	{ "fabric_state_refusals", test_fabric_state_refusals },
+	{ "fabric_state_saves", test_fabric_state_concurrent_saves },
 };
 
 static void *run_area_thread(void *arg)

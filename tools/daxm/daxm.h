@@ -30,6 +30,10 @@
 struct daxm_cli {
 	struct daxm_ctx *ctx;
 	const char *state_path;
+	/* `daxm fabric ...`: the fabric and its file (ctx is then one of its
+	 * host contexts, for `fabric host N VERB`, or NULL). */
+	struct daxm_fabric *fabric;
+	const char *fabric_path;
 	const char *cmd;      /* "create-device", "extent add", ... (messages) */
 	const char *usage;    /* the running command's usage text */
 	bool dirty;           /* the model changed: save it before exiting */
@@ -40,6 +44,28 @@ struct daxm_cli {
 /* A command: argv[0] is the command word (or the sub-command word). */
 typedef int (*daxm_cmd_fn)(struct daxm_cli *cli, int argc, char **argv);
 
+/* The command table (main.c). */
+struct daxm_command {
+	const char *name;
+	daxm_cmd_fn fn;
+	bool reads_only;  /* shared lock, never saves */
+	bool own_state;   /* loads, locks and saves its own file (fabric) */
+	const char *usage;
+};
+
+/* The command called @name, or NULL. */
+const struct daxm_command *daxm_find_command(const char *name);
+
+/* The log function daxm gives every context (main.c): kernel warnings on
+ * stderr (and the state marked dirty: the boot remembers them), the rest
+ * only with DAXM_LOG. The context's userdata is the struct daxm_cli. */
+void daxm_cli_log(struct daxm_ctx *ctx, int priority, const char *file, int line,
+		  const char *fn, const char *msg);
+
+/* flock(2) the directory holding @path (shared or exclusive); the
+ * descriptor to close, or -1 when it cannot be opened. */
+int daxm_lock_state_dir(const char *path, bool shared);
+
 /* ---- util.c: errors ------------------------------------------------- */
 
 /* "EINVAL" for 22 or -22; "E<n>" for an errno without a name here. */
@@ -48,6 +74,11 @@ const char *daxm_errno_name(int err);
 /* A library call returned @rc (< 0): print the errno name and
  * daxm_last_error(). Returns DAXM_EXIT_FAIL. */
 int daxm_fail(struct daxm_cli *cli, int rc);
+
+/* A fabric command returned @rc: a negative errno as daxm_fail(), or a
+ * positive CXL return code printed by name ("Invalid Input") with
+ * daxm_last_error(). Returns DAXM_EXIT_FAIL. */
+int daxm_fail_cxl(struct daxm_cli *cli, int rc);
 
 /* A refusal found by the tool itself (no such device ...), with an errno
  * to name it. Returns DAXM_EXIT_FAIL. */
@@ -120,7 +151,8 @@ json_object *daxm_event_to_json(const struct daxm_event *event);
 /* Whether a device is listed without -i: it has size. */
 bool daxm_dev_is_listed(struct daxm_dev *dev, bool idle);
 
-/* Print @obj (an array) on stdout, pretty, with a final newline.
+/* Print @obj (an array, or the one object of `fabric list`) on stdout,
+ * pretty, with a final newline.
  * Returns 0, or -EIO when stdout cannot take it. */
 int daxm_print_json(json_object *obj);
 
@@ -137,6 +169,26 @@ int daxm_cmd_enable_device(struct daxm_cli *cli, int argc, char **argv);
 int daxm_cmd_disable_device(struct daxm_cli *cli, int argc, char **argv);
 int daxm_cmd_extent(struct daxm_cli *cli, int argc, char **argv);        /* extent.c */
 int daxm_cmd_events(struct daxm_cli *cli, int argc, char **argv);        /* extent.c */
+int daxm_cmd_fabric(struct daxm_cli *cli, int argc, char **argv);        /* fabric.c */
+
+/* ---- fabric_json.c: the fabric as JSON ---------------------------------- */
+
+#define DAXM_FABRIC_LIST_DEVICE 0x1u /* "device": 5600h, regions (5601h)   */
+#define DAXM_FABRIC_LIST_HOSTS  0x2u /* "hosts": 5601h budgets, 5603h list,
+                                        and the host's region0 as daxm list */
+#define DAXM_FABRIC_LIST_TAGS   0x4u /* "tags": 5608h                      */
+#define DAXM_FABRIC_LIST_IDLE   0x8u /* hosts' devices of size 0 too       */
+
+/* `fabric list`: one object with the sections @flags asks for; only host
+ * @host (-1: every host). NULL after printing the error (*@rc the exit
+ * status). */
+json_object *daxm_fabric_to_json(struct daxm_cli *cli, unsigned int flags, int host, int *rc);
+
+/* One record of daxm_fabric_next_event(). */
+json_object *daxm_fabric_event_to_json(const struct daxm_fabric_event *event);
+
+/* A tag as JSON text (UUID). */
+json_object *daxm_tag_to_json(const uint8_t tag[DAXM_TAG_SIZE]);
 
 /* Usage texts, also printed together by `daxm help`. */
 extern const char daxm_usage_list[];
@@ -152,5 +204,6 @@ extern const char daxm_usage_extent_add[];
 extern const char daxm_usage_extent_close[];
 extern const char daxm_usage_extent_release[];
 extern const char daxm_usage_events[];
+extern const char daxm_usage_fabric[];
 
 #endif /* DAXM_CLI_H */

@@ -25,13 +25,18 @@ static void add_str(json_object *obj, const char *key, const char *value)
 	json_object_object_add(obj, key, json_object_new_string(value));
 }
 
-static void add_tag(json_object *obj, const char *key, const uint8_t tag[DAXM_TAG_SIZE])
+json_object *daxm_tag_to_json(const uint8_t tag[DAXM_TAG_SIZE])
 {
 	char text[DAXM_TAG_SIZE * 2 + 5];
 
 	if (daxm_tag_format(tag, text, sizeof(text)) < 0)
 		snprintf(text, sizeof(text), "?");
-	add_str(obj, key, text);
+	return json_object_new_string(text);
+}
+
+static void add_tag(json_object *obj, const char *key, const uint8_t tag[DAXM_TAG_SIZE])
+{
+	json_object_object_add(obj, key, daxm_tag_to_json(tag));
 }
 
 bool daxm_dev_is_listed(struct daxm_dev *dev, bool idle)
@@ -223,8 +228,8 @@ json_object *daxm_event_to_json(const struct daxm_event *event)
 int daxm_print_json(json_object *obj)
 {
 	/* An empty array prints as "[]" (pretty printing would split it). */
-	int style = json_object_array_length(obj) == 0 ? JSON_C_TO_STRING_PLAIN
-		    : JSON_C_TO_STRING_PRETTY;
+	int style = json_object_is_type(obj, json_type_array) && json_object_array_length(obj) == 0
+		    ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY;
 	const char *text = json_object_to_json_string_ext(obj, style | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	if (!text || fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF)

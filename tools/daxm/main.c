@@ -2,6 +2,7 @@
  * daxm - a daxctl-like command-line tool over a saved libdaxmodel state.
  *
  *   daxm [--state FILE] COMMAND [ARGS]
+ *   daxm [--fabric FILE] fabric VERB [ARGS]      (fabric.c)
  *
  * FILE defaults to $DAXM_STATE, else ./daxm-state.json. It is loaded when
  * it exists (a file the library refuses is reported and left untouched),
@@ -26,25 +27,30 @@
 #include "daxm.h"
 
 #define DEFAULT_STATE "./daxm-state.json"
+#define DEFAULT_FABRIC "./daxm-fabric.json"
 
-static const struct command {
-	const char *name;
-	daxm_cmd_fn fn;
-	bool reads_only;  /* shared lock, never saves */
-	const char *usage;
-} commands[] = {
-	{ "list", daxm_cmd_list, true, daxm_usage_list },
-	{ "read", daxm_cmd_read, true, daxm_usage_read },
-	{ "write", daxm_cmd_write, false, daxm_usage_write },
-	{ "region", daxm_cmd_region, false, daxm_usage_region_add },
-	{ "create-device", daxm_cmd_create_device, false, daxm_usage_create_device },
-	{ "destroy-device", daxm_cmd_destroy_device, false, daxm_usage_destroy_device },
-	{ "reconfigure-device", daxm_cmd_reconfigure_device, false, daxm_usage_reconfigure_device },
-	{ "enable-device", daxm_cmd_enable_device, false, daxm_usage_enable_device },
-	{ "disable-device", daxm_cmd_disable_device, false, daxm_usage_disable_device },
-	{ "extent", daxm_cmd_extent, false, daxm_usage_extent_add },
-	{ "events", daxm_cmd_events, false, daxm_usage_events },
+static const struct daxm_command commands[] = {
+	{ "list", daxm_cmd_list, true, false, daxm_usage_list },
+	{ "read", daxm_cmd_read, true, false, daxm_usage_read },
+	{ "write", daxm_cmd_write, false, false, daxm_usage_write },
+	{ "region", daxm_cmd_region, false, false, daxm_usage_region_add },
+	{ "create-device", daxm_cmd_create_device, false, false, daxm_usage_create_device },
+	{ "destroy-device", daxm_cmd_destroy_device, false, false, daxm_usage_destroy_device },
+	{ "reconfigure-device", daxm_cmd_reconfigure_device, false, false, daxm_usage_reconfigure_device },
+	{ "enable-device", daxm_cmd_enable_device, false, false, daxm_usage_enable_device },
+	{ "disable-device", daxm_cmd_disable_device, false, false, daxm_usage_disable_device },
+	{ "extent", daxm_cmd_extent, false, false, daxm_usage_extent_add },
+	{ "events", daxm_cmd_events, false, false, daxm_usage_events },
+	{ "fabric", daxm_cmd_fabric, false, true, daxm_usage_fabric },
 };
+
+const struct daxm_command *daxm_find_command(const char *name)
+{
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (strcmp(name, commands[k].name) == 0)
+			return &commands[k];
+	return NULL;
+}
 
 static void print_usage(FILE *f)
 {
@@ -55,11 +61,13 @@ static void print_usage(FILE *f)
 
 	fprintf(f,
 		"usage: daxm [--state FILE] COMMAND [ARGS]\n"
+		"       daxm [--fabric FILE] fabric VERB [ARGS]\n"
 		"       daxm help | version\n"
 		"\n"
 		"  --state FILE   the saved model (default: $DAXM_STATE, else %s)\n"
+		"  --fabric FILE  the saved fabric (default: $DAXM_FABRIC, else %s)\n"
 		"\n"
-		"Commands:\n", DEFAULT_STATE);
+		"Commands:\n", DEFAULT_STATE, DEFAULT_FABRIC);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		fprintf(f, "\n%s", commands[i].usage);
 		if (commands[i].fn == daxm_cmd_extent)
@@ -71,8 +79,8 @@ static void print_usage(FILE *f)
 		"2 usage error. DAXM_LOG=info|debug shows the library's log on stderr.\n");
 }
 
-static void cli_log(struct daxm_ctx *ctx, int priority, const char *file, int line,
-		    const char *fn, const char *msg)
+void daxm_cli_log(struct daxm_ctx *ctx, int priority, const char *file, int line,
+		  const char *fn, const char *msg)
 {
 	struct daxm_cli *cli = daxm_get_userdata(ctx);
 
@@ -91,8 +99,7 @@ static void cli_log(struct daxm_ctx *ctx, int priority, const char *file, int li
 	}
 }
 
-/* flock(2) the directory holding @path; -1 when it cannot be opened. */
-static int lock_state_dir(const char *path, bool shared)
+int daxm_lock_state_dir(const char *path, bool shared)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir;
@@ -138,17 +145,16 @@ static int load_state(struct daxm_cli *cli)
 		}
 	}
 	daxm_set_userdata(cli->ctx, cli);
-	daxm_set_log_fn(cli->ctx, cli_log);
+	daxm_set_log_fn(cli->ctx, daxm_cli_log);
 	return DAXM_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
 	struct daxm_cli cli = { .cmd = "daxm" };
-	const struct command *command = NULL;
-	const char *state = NULL;
+	const struct daxm_command *command = NULL;
+	const char *state = NULL, *fabric = NULL;
 	int i, rc, lock_fd;
-	size_t k;
 
 	/* Global options, up to the command word. */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -162,6 +168,18 @@ int main(int argc, char **argv)
 			state = argv[i] + 8;
 			if (!*state) {
 				fprintf(stderr, "daxm: --state needs a file\n");
+				return DAXM_EXIT_USAGE;
+			}
+		} else if (strcmp(argv[i], "--fabric") == 0) {
+			if (++i >= argc || !*argv[i]) {
+				fprintf(stderr, "daxm: --fabric needs a file\n");
+				return DAXM_EXIT_USAGE;
+			}
+			fabric = argv[i];
+		} else if (strncmp(argv[i], "--fabric=", 9) == 0) {
+			fabric = argv[i] + 9;
+			if (!*fabric) {
+				fprintf(stderr, "daxm: --fabric needs a file\n");
 				return DAXM_EXIT_USAGE;
 			}
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -191,9 +209,7 @@ int main(int argc, char **argv)
 		printf("daxm (libdaxmodel %s)\n", daxm_get_version());
 		return DAXM_EXIT_OK;
 	}
-	for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
-		if (strcmp(argv[i], commands[k].name) == 0)
-			command = &commands[k];
+	command = daxm_find_command(argv[i]);
 	if (!command) {
 		fprintf(stderr, "daxm: unknown command '%s' (daxm help lists them)\n", argv[i]);
 		return DAXM_EXIT_USAGE;
@@ -202,17 +218,23 @@ int main(int argc, char **argv)
 		state = getenv("DAXM_STATE");
 	if (!state || !*state)
 		state = DEFAULT_STATE;
+	if (!fabric)
+		fabric = getenv("DAXM_FABRIC");
+	if (!fabric || !*fabric)
+		fabric = DEFAULT_FABRIC;
 	cli.state_path = state;
+	cli.fabric_path = fabric;
 	cli.cmd = command->name;
 	cli.usage = command->usage;
 
-	lock_fd = lock_state_dir(state, command->reads_only);
-	rc = load_state(&cli);
+	/* A command with its own state (fabric) locks, loads and saves it. */
+	lock_fd = command->own_state ? -1 : daxm_lock_state_dir(state, command->reads_only);
+	rc = command->own_state ? DAXM_EXIT_OK : load_state(&cli);
 	if (rc == DAXM_EXIT_OK) {
 		optind = 1;
 		opterr = 0;
 		rc = command->fn(&cli, argc - i, argv + i);
-		if (cli.dirty && !command->reads_only) {
+		if (cli.dirty && !command->reads_only && !command->own_state) {
 			int err = daxm_ctx_save(cli.ctx, cli.state_path);
 
 			if (err < 0) {
@@ -233,6 +255,7 @@ int main(int argc, char **argv)
 	}
 	json_object_put(cli.out);
 	daxm_unref(cli.ctx);
+	daxm_fabric_unref(cli.fabric);
 	if (fflush(stdout) == EOF && rc == DAXM_EXIT_OK)
 		rc = daxm_fail_msg(&cli, EIO, "cannot write to stdout");
 	if (lock_fd >= 0)

@@ -90,6 +90,35 @@ jcheck() {
 	EOF
 }
 
+# ocheck EXPR: as jcheck, for the one object `fabric list` prints; hosts
+# and tags are found with host(N) and tag(UUID).
+ocheck() {
+	checks=$((checks + 1))
+	python3 - "$OUT" "$1" <<-'EOF' || fail "check: $1"
+	import json, sys
+	j = json.loads(sys.argv[1])
+	assert isinstance(j, dict), "not an object"
+	MiB = 1 << 20
+	def host(n):
+	    found = [h for h in j["hosts"] if h["host_id"] == n]
+	    return found[0] if len(found) == 1 else None
+	def tag(t):
+	    found = [x for x in j["tags"] if x["tag"] == t]
+	    return found[0] if len(found) == 1 else None
+	sys.exit(0 if eval(sys.argv[2]) else 1)
+	EOF
+}
+
+# cxl NAME ARGS...: a fabric command the device refuses: exit 1, the CXL
+# return code by name on stderr, nothing on stdout.
+cxl() {
+	local name=$1
+	shift
+	run 1 "$@"
+	[[ $ERR == *": $name: "* ]] || fail "daxm $*: stderr does not name '$name'"
+	[[ -z $OUT ]] || fail "daxm $*: a refusal printed on stdout"
+}
+
 # The state file must exist and parse as the library's document.
 state_ok() {
 	[[ -f $DAXM_STATE ]] || fail "no state file"
@@ -484,6 +513,223 @@ refused EISDIR --state "$T" list
 	jcheck '[(m["start"], m["end"], m["page_offset"]) for m in j[0]["mappings"]] == [(0x110000000, 0x11fffffff, 0), (0x130000000, 0x13fffffff, 256 * MiB // 4096)]'
 	ok list -R
 	jcheck '"available_size" not in j[0]'
+	echo "$checks" >"$T/checks"
+)
+checks=$(<"$T/checks")
+
+# ---- fabric: a DCD shared by hosts, its manager, the hosts' contexts -------------
+(
+	export DAXM_FABRIC="$T/fabric.json"
+	R0=$((0x1000000000))  # DC region 0 (Sharable), 1 GiB
+	R1=$((0x1040000000))  # DC region 1, 1 GiB, 2 and 4 MiB blocks
+	FA=fa000000-0000-4000-8000-00000000000a
+	FB=fb000000-0000-4000-8000-00000000000b
+	FC=fc000000-0000-4000-8000-00000000000c
+	FD=fd000000-0000-4000-8000-00000000000d
+	fabric_ok() {
+		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["format"]=="libdaxmodel-fabric-state"' \
+			"$DAXM_FABRIC" || fail "the fabric file is not a fabric state document"
+	}
+
+	refused ENOENT fabric list
+	[[ $ERR == *"daxm fabric create"* ]] || fail "fabric list without a file: '$ERR'"
+	[[ ! -e $DAXM_FABRIC ]] || fail "fabric list created the fabric file"
+	usage fabric
+	usage fabric bogus
+	usage fabric create --hosts 2
+	usage fabric create --region 1g
+	usage fabric create --region $R0,1g,bogus
+	usage fabric create --region $R0,1g,sizes=3m
+	usage fabric create --region $R0,1g --hosts 0
+	usage fabric create --region $R0,1g --profile cxl9
+	refused EINVAL fabric create --region $((R0 + 4096)),1g
+	refused EINVAL fabric create --region $R0,1g --hosts 9 --profile mhsld
+	[[ ! -e $DAXM_FABRIC ]] || fail "a refused create made the fabric file"
+	ok fabric create --region $R0,1g,sharable --region $R1,1g,sizes=2m+4m --hosts 3
+	[[ $ERR == "created a fabric of 3 hosts" ]] || fail "fabric create: stderr '$ERR'"
+	fabric_ok
+	ocheck 'list(j) == ["device", "hosts", "tags_generation_num", "tags"] and j["tags"] == []'
+	ocheck 'j["device"]["num_hosts"] == 3 and [h["host_id"] for h in j["hosts"]] == [0, 1, 2]'
+	ocheck '[r["base"] for r in j["device"]["regions"]] == ['$R0', '$R1'] and j["device"]["total_dynamic_capacity"] == 2 << 30'
+	ocheck 'j["device"]["regions"][0]["sharable"] and not j["device"]["regions"][1]["sharable"]'
+	ocheck 'j["device"]["regions"][1]["supported_blk_sz"] == [2 * MiB, 4 * MiB] and j["device"]["regions"][1]["block_size"] == 2 * MiB'
+	ocheck 'j["device"]["capacity_selection_policies"] == ["free", "contiguous", "prescriptive"]'
+	ocheck 'j["device"]["capacity_removal_policies"] == ["tag_based", "prescriptive"] and j["device"]["events"] == 0'
+	ocheck 'host(0)["extents"] == [] and host(0)["list_generation_num"] == 0 and host(0)["num_extents_available"] == 512'
+	ocheck 'host(0)["region"]["size"] == 2 << 30 and host(0)["region"]["extents"] == [] and "devices" not in host(0)["region"]'
+	refused EEXIST fabric create --region $R0,1g
+	cp "$DAXM_FABRIC" "$T/fabric.empty"
+
+	# Initiate Dynamic Capacity Add: the offer waits for a delivery.
+	ok fabric add --host 0 --policy free --region 1 --length 8m --tag $FA
+	[[ $ERR == *"offered to host 0"* ]] || fail "fabric add: stderr '$ERR'"
+	ok fabric list --host 0
+	ocheck 'list(j) == ["hosts"] and host(0)["extents"] == [] and host(0)["region"]["extents"] == []'
+	ok fabric list --tags
+	ocheck 'list(j) == ["tags_generation_num", "tags"]'
+	ocheck 'j["tags"] == [{"tag": "'$FA'", "fm_holds_reference": False, "ref_hosts": [], "pending_ref_hosts": [0]}]'
+	cxl "Invalid Input" fabric add --host 0 --policy free --region 1 --length 8m --tag $FA
+	[[ $ERR == *"daxm fabric add: Invalid Input: "*"already names capacity"* ]] || fail "fabric add: '$ERR'"
+	cxl "Invalid Input" fabric add --host 7 --policy free --length 2m
+	cxl "Invalid Input" fabric add --host 0 --policy free --length 3m
+	cxl "Resources Exhausted" fabric add --host 1 --policy contiguous --region 1 --length 1020m
+	cxl "Invalid Extent List" fabric add --host 1 --policy prescriptive --extent $((R0 + 4096)),2m
+	usage fabric add --host 0 --policy free
+	usage fabric add --host 0 --policy prescriptive
+	usage fabric add --host 0 --policy free --length 2m --extent $R0,2m
+	usage fabric add --host 0 --policy bogus --length 2m
+	usage fabric add --policy free --length 2m
+	usage fabric add --host 300 --policy free --length 2m
+	usage fabric add --host 0 --policy free --length 2m --tag nope
+	ok fabric deliver --host 0
+	[[ $ERR == "host 0 sent 1 answer; 1 manager record waiting (daxm fabric events)" ]] || fail "deliver: '$ERR'"
+	usage fabric deliver
+	refused ENOENT fabric deliver --host 5
+	ok fabric events
+	jcheck 'len(j) == 1 and j[0]["event_type"] == "add_capacity_response" and j[0]["host_id"] == 0 and not j[0]["more"]'
+	jcheck 'j[0]["extent"] == {"start_dpa": '$R1', "len": 8 * MiB, "tag": "'$FA'", "shared_seq": 0} and j[0]["region_index"] == 1'
+	jcheck 'list(j[0]) == ["event_type", "host_id", "region_index", "more", "extent", "num_avail_extents", "num_avail_tags"]'
+	jcheck 'j[0]["num_avail_extents"] == 511 and j[0]["num_avail_tags"] == 63'
+	ok fabric events
+	[[ $OUT == "[]" ]] || fail "the manager's queue was not drained"
+	ok fabric list --host 0
+	ocheck 'host(0)["extents"] == [{"start_dpa": '$R1', "len": 8 * MiB, "tag": "'$FA'", "shared_seq": 0}] and host(0)["list_generation_num"] == 1'
+	ocheck 'host(0)["region"]["available_size"] == 8 * MiB and host(0)["region"]["extents"][0]["offset"] == 1 << 30'
+
+	# Ordinary daxm commands on a host's context, saved into the fabric.
+	ok fabric host 0 create-device -r 0 --tag $FA -s 4m
+	jcheck 'j == [{"chardev": "dax0.1", "size": 4 * MiB, "align": 2 * MiB, "mode": "devdax", "tag": "'$FA'"}]'
+	ok fabric host 0 list -RDME
+	jcheck 'region(0)["available_size"] == 4 * MiB and dev("dax0.1", region(0)["devices"])["mappings"][0]["start"] == '$R1
+	ok fabric host 0 read dax0.1/tag
+	[[ $OUT == "$FA" ]] || fail "fabric host 0 read: '$OUT'"
+	ok fabric list --hosts --host 0
+	ocheck '[d["chardev"] for d in host(0)["region"]["devices"]] == ["dax0.1"] and host(0)["events"] == 1'
+	ok fabric list -i --host 0
+	ocheck '[d["chardev"] for d in host(0)["region"]["devices"]] == ["dax0.0", "dax0.1"]'
+	refused EPERM fabric host 0 extent add -r 0 --offset 0 --length 2m
+	refused EPERM fabric host 0 region add --kind dynamic --start 0 --size 1g
+	refused ENOENT fabric host 5 list
+	refused ENOSPC fabric host 0 create-device -r 0 --tag $FA -s 8m
+	usage fabric host 0 bogus
+	usage fabric host 0 fabric list
+	usage fabric host 0
+	usage fabric host x list
+	usage fabric list --host 999
+	refused ENOENT fabric list --host 3
+
+	# A Sharable tag: prescriptive add on region 0, shared, referenced.
+	ok fabric add --host 1 --policy prescriptive --extent $R0,4m,$FB --extent $((R0 + 8 * MiB)),2m --tag $FB
+	ok fabric run
+	[[ $ERR == "the hosts sent 1 answer; 2 manager records waiting (daxm fabric events)" ]] || fail "run: '$ERR'"
+	ok fabric share --host 2 --tag $FB
+	[[ $ERR == *"offered the tag to host 2"* ]] || fail "share: '$ERR'"
+	ok fabric run
+	ok fabric reference add --tag $FB
+	ok fabric list --tags
+	ocheck 'tag("'$FB'") == {"tag": "'$FB'", "fm_holds_reference": True, "ref_hosts": [1, 2], "pending_ref_hosts": []}'
+	ok fabric list --hosts
+	ocheck '[(e["len"], e["tag"], e["shared_seq"]) for e in host(2)["extents"]] == [(4 * MiB, "'$FB'", 0), (2 * MiB, "'$FB'", 1)]'
+	ocheck '[e["start_dpa"] for e in host(1)["extents"]] == ['$R0', '$((R0 + 8 * MiB))']'
+	cxl "Invalid Input" fabric share --host 2 --tag $FB
+	cxl "Invalid Input" fabric share --host 0 --tag $FC
+	cxl "Invalid Input" fabric reference add --tag $FC
+	cxl "Invalid Input" fabric reference remove --tag $FC
+	usage fabric reference --tag $FB
+	usage fabric reference add
+	usage fabric share --host 0
+	ok fabric events
+	jcheck '[(e["event_type"], e["host_id"]) for e in j] == [("add_capacity_response", 1)] * 2 + [("add_capacity_response", 2)] * 2'
+	jcheck '[e["more"] for e in j] == [True, False, True, False]'
+
+	# Tag-based release: deferred while host 0 maps the tag.
+	ok fabric release --host 0 --tag $FA
+	[[ $ERR == *"asked host 0"* ]] || fail "release: '$ERR'"
+	ok fabric deliver --host 0
+	[[ $ERR == "host 0 sent 0 answers; 0 manager records waiting (daxm fabric events)" ]] || fail "deliver: '$ERR'"
+	ok fabric host 0 events
+	jcheck '[e["type"] for e in j] == ["group", "release_deferred"]'
+	ok fabric host 0 destroy-device dax0.1 --force
+	ok fabric list --host 0
+	ocheck 'len(host(0)["extents"]) == 1 and host(0)["region"]["extents"] == []'
+	ok fabric run
+	ok fabric events
+	jcheck '[e["event_type"] for e in j] == ["capacity_released"] and j[0]["extent"]["len"] == 8 * MiB and j[0]["host_id"] == 0'
+	ok fabric list --host 0
+	ocheck 'host(0)["extents"] == [] and host(0)["list_generation_num"] == 2'
+	cxl "Invalid Input" fabric release --host 0 --tag $FA
+	cxl "Invalid Input" fabric release --host 1 --extent $R0,4m --forced
+	cxl "Invalid Physical Address" fabric release --host 0 --extent $R1,2m
+	usage fabric release --host 0
+	usage fabric release --host 0 --tag $FA --extent $R0,2m
+	usage fabric release --host 0 --extent $R0
+	usage fabric release --host 0 --extent bogus,2m
+	usage fabric release --tag $FA
+
+	# A forced release with sanitize: the device revokes; host 2 keeps
+	# its view (Linux ignores Forced Capacity Release).
+	ok fabric release --host 2 --tag $FB --forced --sanitize
+	[[ $ERR == "released by force from host 2" ]] || fail "forced release: '$ERR'"
+	ok fabric deliver --host 2
+	ok fabric list --host 2
+	ocheck 'host(2)["extents"] == [] and len(host(2)["region"]["extents"]) == 2'
+	ok fabric list --tags
+	ocheck 'tag("'$FB'")["ref_hosts"] == [1] and tag("'$FB'")["fm_holds_reference"]'
+	ok fabric reference remove --tag $FB
+	[[ $ERR == "the manager holds no reference on the tag" ]] || fail "reference remove: '$ERR'"
+	ok fabric list --tags
+	ocheck 'tag("'$FB'")["ref_hosts"] == [1] and not tag("'$FB'")["fm_holds_reference"]'
+
+	# A host command whose result no load would take (the host re-tags
+	# capacity the device gave it): refused, the file unchanged.
+	ok fabric add --host 1 --policy free --region 1 --length 2m --tag $FC
+	ok fabric run
+	cp "$DAXM_FABRIC" "$T/fabric.before"
+	refused EINVAL fabric host 1 write region0/extent2/tag $FD
+	[[ $ERR == *"does not load"* && $ERR == *"keeps the state before this command"* ]] || fail "retag: '$ERR'"
+	cmp -s "$DAXM_FABRIC" "$T/fabric.before" || fail "an unloadable fabric was saved"
+	ok fabric host 1 read region0/extent2/tag
+	[[ $OUT == "$FC" ]] || fail "the refused retag stayed: '$OUT'"
+
+	# The fabric file: --fabric beats $DAXM_FABRIC, which beats
+	# ./daxm-fabric.json; damaged files and a context's state are refused
+	# and left as they were.
+	ok fabric list
+	before=$OUT
+	cp "$DAXM_FABRIC" "$T/fabric-copy.json"
+	ok --fabric "$T/fabric-copy.json" fabric list
+	[[ $OUT == "$before" ]] || fail "a copy of the fabric lists differently"
+	ok --fabric="$T/fabric.empty" fabric list --tags
+	ocheck 'j["tags"] == []'
+	mkdir "$T/fcwd"
+	(cd "$T/fcwd" && env -u DAXM_FABRIC "$DAXM" fabric create --region $R0,1g >/dev/null 2>&1) ||
+		fail "fabric create with the default fabric file"
+	[[ -f $T/fcwd/daxm-fabric.json ]] || fail "./daxm-fabric.json was not created"
+	usage --fabric
+	usage --fabric= fabric list
+	refused EINVAL --fabric "$DAXM_STATE" fabric list
+	[[ $ERR == *daxm_ctx_load* ]] || fail "a context's state as --fabric: '$ERR'"
+	refused EINVAL --state "$DAXM_FABRIC" list
+	[[ $ERR == *daxm_fabric_load* ]] || fail "a fabric as --state: '$ERR'"
+	head -c 300 "$DAXM_FABRIC" >"$T/fabric-cut.json"
+	cp "$T/fabric-cut.json" "$T/fabric-cut.orig"
+	refused EINVAL --fabric "$T/fabric-cut.json" fabric run
+	[[ $ERR == *"was not changed"* ]] || fail "a damaged fabric: '$ERR'"
+	cmp -s "$T/fabric-cut.json" "$T/fabric-cut.orig" || fail "a damaged fabric file was changed"
+	refused ENOENT --fabric "$T/no/such/dir/fabric.json" fabric create --region $R0,1g
+
+	# Another profile: qemu (one host, prescriptive only, no List Tags).
+	export DAXM_FABRIC="$T/qemu.json"
+	ok fabric create --profile qemu --region $R0,1g --log-depth 8
+	ocheck '"tags" not in j and j["device"]["capacity_selection_policies"] == ["prescriptive"]'
+	cxl "Invalid Input" fabric add --host 0 --policy free --length 2m
+	cxl "Unsupported" fabric reference add --tag $FA
+	ok fabric add --host 0 --policy prescriptive --extent $R0,2m,$FA
+	ok fabric run
+	ok fabric events
+	[[ $OUT == "[]" ]] || fail "qemu reported to the manager: '$OUT'"
+	ok fabric list
+	ocheck 'host(0)["extents"][0]["tag"] == "00000000-0000-0000-0000-000000000000" and host(0)["region"]["extents"][0]["tag"] == "'$FA'"'
 	echo "$checks" >"$T/checks"
 )
 checks=$(<"$T/checks")

@@ -54,6 +54,17 @@ int daxm_fail(struct daxm_cli *cli, int rc)
 	return DAXM_EXIT_FAIL;
 }
 
+int daxm_fail_cxl(struct daxm_cli *cli, int rc)
+{
+	const char *name = daxm_retcode_tostr(rc);
+	const char *msg = daxm_last_error();
+
+	if (rc <= 0 || !name)
+		return daxm_fail(cli, rc < 0 ? rc : -EINVAL);
+	fprintf(stderr, "daxm %s: %s: %s\n", cli->cmd, name, *msg ? msg : "(no message)");
+	return DAXM_EXIT_FAIL;
+}
+
 int daxm_fail_msg(struct daxm_cli *cli, int err, const char *fmt, ...)
 {
 	va_list ap;

@@ -410,11 +410,31 @@ extension DCDevice {
             }
             hosts[h].groups.append(group)
         }
+        try checkAddRecords(h, r)
         guard hosts[h].extentsUsed <= hosts[h].maxExtents else {
             throw r.bad("max_extents", "is below the \(hosts[h].extentsUsed) accepted and pending extents the LD holds")
         }
         guard hosts[h].tags.count <= hosts[h].maxTags else {
             throw r.bad("max_tags", "is below the \(hosts[h].tags.count) tags the LD holds")
+        }
+    }
+
+    /// Every Add Capacity record in LD `h`'s log is one the device posted
+    /// for an offer the host has not answered (live or dead): an extent of
+    /// one of its offers, as filed, naming the region the profile names.
+    /// A record that differs would have the host accept what the device
+    /// does not list (another tag or sequence number), a view no later
+    /// load accepts. Records of an offer may be missing (dropped from a
+    /// full log); none may be foreign.
+    private func checkAddRecords(_ h: Int, _ r: StateReader) throws(DaxError) {
+        var offered: [DCExtentRecord: Int] = [:]
+        for group in hosts[h].groups {
+            for e in group.extents { offered[e.record] = profile.recordsNameRegion ? e.region : 0 }
+        }
+        for (i, e) in hosts[h].log.enumerated() where e.type == .addCapacity {
+            guard let region = offered[e.extent], Int(e.regionIndex) == region else {
+                throw r.nested("log[\(i)]").bad("extent", "is not an extent of an offer to this host not answered yet, in the region its record names")
+            }
         }
     }
 

@@ -164,6 +164,17 @@ extension FabricHost {
             }
             tapped.append(event)
         }
+        // Every release the host's bus completes or defers was asked for
+        // by a device record (a host context cannot release capacity
+        // itself), so it is reported when it completes: its request is
+        // outstanding. One that is not would never be reported, and the
+        // device would go on listing what the host gave back.
+        for (i, event) in tapped.enumerated() where outstanding[event.requestId] == nil {
+            throw r.nested("tapped[\(i)]").bad("request", "is not an outstanding release request of the host")
+        }
+        for extent in region.extents where extent.releaseRequest != 0 && outstanding[extent.releaseRequest] == nil {
+            throw r.bad("outstanding", "lacks request \(extent.releaseRequest), which releases the host's extent at offset 0x\(String(extent.offset, radix: 16))")
+        }
         var stale = Set<DCRange>()
         for (i, x) in try r.array(doc, "stale_extents").enumerated() {
             let sub = r.nested("stale_extents[\(i)]")
