@@ -840,10 +840,13 @@ void test_fabric_state_concurrent_saves(void)
 	}
 	atomic_store(&stop_work, 1);
 	pthread_join(t[3], NULL);
-	/* the last save, after the work stopped, is loaded at least once */
-	CHECK_OK(daxm_fabric_save(b, path));
 	atomic_store(&stop, 1);
 	pthread_join(t[2], NULL);
+	/* The main thread calls the library only while no other thread
+	 * does: in a forked child the Swift runtime's futex locks may hold
+	 * the parent's thread id for the main thread (a cached gettid), and
+	 * a contended one then never wakes. (Seen under ThreadSanitizer.) */
+	CHECK_OK(daxm_fabric_save(b, path));
 	CHECK(l.loads > 0);
 	CHECK_INT(l.bad, 0);
 	CHECK(w.rounds > 0);

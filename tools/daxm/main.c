@@ -10,7 +10,8 @@
  * (atomically: daxm_ctx_save). Invocations on one directory's state files
  * are serialized with flock(2) on that directory.
  *
- * Exit status: 0 success, 1 refused (errno name and message on stderr),
+ * Exit status: 0 success, 1 refused (errno name, or for a fabric command
+ * the device refused its CXL return code's name, and message on stderr),
  * 2 usage error. Set DAXM_LOG=info (or debug) to see the library's log.
  */
 #define _GNU_SOURCE
@@ -75,8 +76,9 @@ static void print_usage(FILE *f)
 				fprintf(f, "%s", extra[j]);
 	}
 	fprintf(f,
-		"\nExit status: 0 done, 1 refused (\"daxm CMD: ERRNO: why\" on stderr),\n"
-		"2 usage error. DAXM_LOG=info|debug shows the library's log on stderr.\n");
+		"\nExit status: 0 done, 1 refused (\"daxm CMD: ERRNO: why\" on stderr; a fabric\n"
+		"command the device refuses names its CXL return code, \"Invalid Input\", in\n"
+		"place of ERRNO), 2 usage error. DAXM_LOG=info|debug shows the library's log.\n");
 }
 
 void daxm_cli_log(struct daxm_ctx *ctx, int priority, const char *file, int line,
