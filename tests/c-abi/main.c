@@ -350,6 +350,7 @@ static const struct area {
 	{ "fabric_misuse", test_fabric_misuse },
 	{ "fabric_lifetime", test_fabric_lifetime },
 	{ "fabric_threads", test_fabric_threads },
+	{ "fabric_memory", test_fabric_memory },
 };
 
 /* Run one area in a child; one more failure if it died. */
