@@ -370,7 +370,7 @@ struct mapper {
 
 /* A read of a view the manager may revoke at any moment: a fault there is
  * the revocation, caught and counted, not a crash. */
-static _Thread_local sigjmp_buf *fault_jump;
+static _Thread_local sigjmp_buf *volatile fault_jump; /* volatile: set around the read, not optimized away */
 
 static void on_fault(int sig)
 {
