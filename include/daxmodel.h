@@ -1221,12 +1221,13 @@ int daxm_ctx_import_sysfs(struct daxm_ctx *ctx, const char *root);
  *    next delivery (DAXM_FABRIC_HOSTS_REVOKE); a new view of a device on
  *    an extent the host kept maps nothing there (inaccessible);
  *  - bytes go only when the device frees capacity and sanitizes it (the
- *    region's sanitize on release, or a release's DAXM_FMAPI_RELEASE_
- *    SANITIZE): they then read back as zeros. Capacity freed without
- *    sanitize keeps its bytes for the next host it is offered to, as on
- *    a device without sanitize. Shared capacity keeps its bytes while any
- *    host holds or is offered the tag or the manager holds a reference;
- *    one host giving its share back changes nothing for the others;
+ *    region's sanitize on release, or a release asking for it with
+ *    DAXM_FMAPI_RELEASE_SANITIZE): they then read back as zeros. Capacity
+ *    freed without sanitize keeps its bytes for the next host it is
+ *    offered to, as on a device without sanitize. Shared capacity keeps
+ *    its bytes while any host holds or is offered the tag or the manager
+ *    holds a reference; one host giving its share back changes nothing
+ *    for the others;
  *  - pending and dead offers map nothing; a host context that is closed
  *    (a host that is down) has its views of fabric memory revoked.
  * A host's views of its other regions (made with daxm_region_new() on the
