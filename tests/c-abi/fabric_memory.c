@@ -11,9 +11,8 @@
 #include "fabric.h"
 
 #include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define SHARABLE DAXM_FABRIC_REGION_SHARABLE
 #define RO DAXM_FABRIC_REGION_READ_ONLY
@@ -368,37 +367,24 @@ struct mapper {
 	int maps, faults;
 };
 
-/* A read of a view the manager may revoke at any moment: a fault there is
- * the revocation, caught and counted, not a crash. */
-static _Thread_local sigjmp_buf *volatile fault_jump; /* volatile: set around the read, not optimized away */
-
-static void on_fault(int sig)
+/* A read of a view the manager may revoke at any moment, made by the
+ * kernel (write(2) to a pipe): a revoked page is EFAULT, not a fault of
+ * this thread. */
+static int try_read(int fds[2], const void *p, uint64_t *out)
 {
-	if (fault_jump)
-		siglongjmp(*fault_jump, 1);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static int try_read(const volatile uint64_t *p, uint64_t *out)
-{
-	sigjmp_buf jump;
-
-	if (sigsetjmp(jump, 1)) {
-		fault_jump = NULL;
+	if (write(fds[1], p, sizeof(*out)) != (ssize_t)sizeof(*out))
 		return -1;
-	}
-	fault_jump = &jump;
-	*out = *p;
-	fault_jump = NULL;
-	return 0;
+	return read(fds[0], out, sizeof(*out)) == (ssize_t)sizeof(*out) ? 0 : -1;
 }
 
 static void *mapper_run(void *arg)
 {
 	struct mapper *m = arg;
 	uint64_t x;
+	int fds[2];
 
+	if (pipe(fds) != 0)
+		return NULL;
 	while (!m->stop) {
 		struct daxm_dev *d = NULL;
 		struct daxm_view *v = NULL;
@@ -407,47 +393,68 @@ static void *mapper_run(void *arg)
 			continue;
 		if (daxm_dev_claim_tag(d, m->tag) == 0 && daxm_dev_map(d, PROT_READ, &v) == 0) {
 			m->maps++;
-			if (try_read(daxm_view_get_addr(v), &x) != 0)
+			if (try_read(fds, daxm_view_get_addr(v), &x) != 0)
 				m->faults++;
 			daxm_view_unmap(v);
 		}
 		daxm_dev_set_size(d, 0);
 		daxm_region_destroy_dev(fab_region(m->h), d);
 	}
+	close(fds[0]);
+	close(fds[1]);
 	return NULL;
 }
 
+/* The manager's side: offers, deliveries, releases (forced or sanitizing). */
+struct manager {
+	struct daxm_fabric *f;
+	const uint8_t *tag;
+	int added;
+};
+
+static void *manager_run(void *arg)
+{
+	struct manager *g = arg;
+	struct daxm_fabric_event ev[8];
+
+	for (int i = 0; i < 200; i++) {
+		struct daxm_fmapi_extent e = fx(FB + (uint64_t)(i % 4) * 8 * MiB, 8 * MiB, g->tag);
+
+		/* Refused while the last round's capacity is still held (a
+		 * deferred release): the next rounds deliver until it is back. */
+		g->added += fab_add_list(g->f, 1, &e, 1) == 0;
+		daxm_fabric_run(g->f);
+		fab_release_tag(g->f, 1, g->tag, (i & 1) ? FORCED : DAXM_FMAPI_RELEASE_SANITIZE, 0);
+		daxm_fabric_run(g->f);
+		fab_events(g->f, ev, 8);
+	}
+	return NULL;
+}
+
+/* Both sides run on threads of their own, the area's thread only waits
+ * (as in fabric_threads.c): the thread fork() made keeps some of the
+ * parent's thread state, which ThreadSanitizer builds of the Swift
+ * runtime trip over when it contends with another thread. */
 static void threads(void)
 {
 	struct daxm_fabric *f = fabric_make(DAXM_FABRIC_PROFILE_SPEC, 2, SANITIZE, 0, 64,
 					    DAXM_FABRIC_HOSTS_REVOKE);
 	struct mapper m = { 0 };
-	struct daxm_fabric_event ev[8];
-	pthread_t th;
-	void (*old)(int);
-	int added = 0;
+	struct manager g = { 0 };
+	pthread_t mt, gt;
 
 	if (!f)
 		return;
 	m.h = fabric_host(f, 1);
 	fab_tag(m.tag, 0x99);
-	old = signal(SIGSEGV, on_fault);
-	CHECK(pthread_create(&th, NULL, mapper_run, &m) == 0);
-	for (int i = 0; i < 200; i++) {
-		struct daxm_fmapi_extent e = fx(FB + (uint64_t)(i % 4) * 8 * MiB, 8 * MiB, m.tag);
-
-		/* Refused while the last round's capacity is still held (a
-		 * deferred release): the next rounds deliver until it is back. */
-		added += fab_add_list(f, 1, &e, 1) == 0;
-		daxm_fabric_run(f);
-		fab_release_tag(f, 1, m.tag, (i & 1) ? FORCED : DAXM_FMAPI_RELEASE_SANITIZE, 0);
-		daxm_fabric_run(f);
-		fab_events(f, ev, 8);
-	}
+	g.f = f;
+	g.tag = m.tag;
+	CHECK(pthread_create(&mt, NULL, mapper_run, &m) == 0);
+	CHECK(pthread_create(&gt, NULL, manager_run, &g) == 0);
+	pthread_join(gt, NULL);
 	m.stop = 1;
-	pthread_join(th, NULL);
-	signal(SIGSEGV, old);
-	CHECK(added > 0);
+	pthread_join(mt, NULL);
+	CHECK(g.added > 0);
 	daxm_unref(m.h);
 	daxm_fabric_unref(f);
 }
