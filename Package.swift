@@ -41,6 +41,8 @@ let package = Package(
                           linkerSettings: [.linkedLibrary("numa")]),
         .executableTarget(name: "dax-jobs", dependencies: ["CDaxModel"], path: "examples/dax-jobs",
                           linkerSettings: [.linkedLibrary("numa"), .linkedLibrary("json-c")]),
+        .executableTarget(name: "dax-fabric", dependencies: ["CDaxModel"], path: "examples/dax-fabric",
+                          exclude: ["README.md"], linkerSettings: [.linkedLibrary("json-c")]),
         // daxm: the daxctl-like CLI over a saved model (tools/daxm; ctest daxm_cli).
         .executableTarget(name: "daxm", dependencies: ["CDaxModel"], path: "tools/daxm",
                           exclude: ["CMakeLists.txt", "README.md", "test-daxm.sh"],
@@ -48,7 +50,7 @@ let package = Package(
         .testTarget(
             name: "DaxModelTests",
             dependencies: ["DaxModel", "CDaxModel", "DaxModelHeader", "daxm-ctest", "daxm-demo",
-                           "dax-map", "dax-jobs"],
+                           "dax-map", "dax-jobs", "dax-fabric"],
             path: "tests/swift"),
     ]
 )

@@ -917,9 +917,14 @@ void daxm_event_free(struct daxm_event *event);
  * bound state (a real /dev/daxR.N exists only while bound).
  * @view: out; receives the view, owned by the caller until
  *        daxm_view_unmap().
+ * On a fabric host's region0 the view maps the fabric's memory, shared
+ * with the other hosts (see "Fabric", "Memory").
  * Returns 0, or -ENXIO (size 0), -EINVAL (bad @prot, NULL), -ENODEV,
- * -ENOMEM, or the errno of open(2)/mmap(2) for a real device (a device
- * refuses MAP_PRIVATE and lengths not a multiple of its align: -EINVAL).
+ * -ENOMEM, -EACCES (PROT_WRITE on a fabric host's device holding capacity
+ * of a Read-Only DC region: map it PROT_READ, as mmap(2) answers a
+ * writable shared map of a read-only file), or the errno of
+ * open(2)/mmap(2) for a real device (a device refuses MAP_PRIVATE and
+ * lengths not a multiple of its align: -EINVAL).
  */
 int daxm_dev_map(struct daxm_dev *dev, int prot, struct daxm_view **view);
 
@@ -1204,13 +1209,46 @@ int daxm_ctx_import_sysfs(struct daxm_ctx *ctx, const char *root);
  * release of a pending offer kills it; the host's answer then gets Invalid
  * Physical Address and the manager an Add Capacity Response of length 0.
  *
+ * Memory. The device's capacity is memory the hosts share: a view of a
+ * device on a host context (daxm_dev_map()) maps the fabric's memory (one
+ * sparse shared-memory file per fabric, created at the first map), each
+ * device range piece by piece through that host's decoding, i.e. the
+ * physical capacity behind each of its accepted extents. Hosts sharing a
+ * tag (Enable Shared Access) therefore read and write the same bytes, even
+ * when a host reaches them at other DPAs than the first one (another
+ * region, another order): a store through one host's view is seen at once
+ * through every other's. Rules:
+ *  - capacity of a Read-Only DC region: a PROT_WRITE view is -EACCES; a
+ *    PROT_READ view reads it;
+ *  - a forced release takes the host's access when the command runs: its
+ *    views that map that capacity are revoked (inaccessible: an access
+ *    faults), whether the host keeps the extent (Linux) or drops it at its
+ *    next delivery (DAXM_FABRIC_HOSTS_REVOKE); a new view of a device on
+ *    an extent the host kept maps nothing there (inaccessible);
+ *  - bytes go only when the device frees capacity and sanitizes it (the
+ *    region's sanitize on release, or a release asking for it with
+ *    DAXM_FMAPI_RELEASE_SANITIZE): they then read back as zeros. Capacity
+ *    freed without sanitize keeps its bytes for the next host it is
+ *    offered to, as on a device without sanitize. Shared capacity keeps
+ *    its bytes while any host holds or is offered the tag or the manager
+ *    holds a reference; one host giving its share back changes nothing
+ *    for the others;
+ *  - pending and dead offers map nothing; a host context that is closed
+ *    (a host that is down) has its views of fabric memory revoked.
+ * A host's views of its other regions (made with daxm_region_new() on the
+ * host context) keep the context's private emulated memory.
+ *
  * Threads: any call from any thread. Commands, deliveries and the
  * manager's queue are serialized by the fabric's lock; each host context
  * keeps its own. A delivery takes the fabric's lock, then the host's,
  * never the other way round, and calls on a host context take only the
- * host's lock. Callbacks (the fabric's event function, a host context's
- * event and log functions) run once every lock is released, on the thread
- * of the call, and may call back into the library.
+ * host's lock (daxm_dev_map() also takes the fabric memory's own lock,
+ * which nothing is taken under). What a host's views need of the device
+ * (its decoding) is handed to the host under both locks, inside the
+ * delivery that changes it and at the end of the command that does.
+ * Callbacks (the fabric's event function, a host context's event and log
+ * functions) run once every lock is released, on the thread of the call,
+ * and may call back into the library.
  *
  * Lifetime: the fabric keeps its host contexts (the hosts run while the
  * fabric exists, whether or not the caller holds their contexts); a host
@@ -1221,12 +1259,10 @@ int daxm_ctx_import_sysfs(struct daxm_ctx *ctx, const char *root);
  * caller's own last daxm_unref() of it. References may be dropped in any
  * order.
  *
- * Not modelled yet: the hosts' memory is not shared. A view of a device on
- * a host context maps emulated memory private to that context, as on any
- * sparse region; two hosts sharing a tag do not see each other's bytes.
  * Sanitizing is the device's (a region's sanitize on release, a release's
- * sanitize flag): a host's region0 does not discard the bytes of capacity
- * it gives back, as DAXM_REGION_NO_SANITIZE regions do not.
+ * sanitize flag; see "Memory" above): a host's region0 does not discard
+ * the bytes of capacity it gives back, as DAXM_REGION_NO_SANITIZE regions
+ * do not.
  */
 struct daxm_fabric;
 
@@ -1260,7 +1296,9 @@ struct daxm_fabric;
 /* struct daxm_fabric_region.flags (the DSMAS flags and Attributes2). */
 #define DAXM_FABRIC_REGION_SHARABLE   0x1u /* Enable Shared Access may reach
                                               its capacity (spec profile) */
-#define DAXM_FABRIC_REGION_READ_ONLY  0x2u /* reported in Attributes1     */
+#define DAXM_FABRIC_REGION_READ_ONLY  0x2u /* reported in Attributes1;
+                                              hosts map it read-only (a
+                                              writable view: -EACCES)     */
 #define DAXM_FABRIC_REGION_SANITIZE   0x4u /* sanitize on release         */
 #define DAXM_FABRIC_REGION_SANITIZE_FIXED 0x8u /* Set DC Region Config cannot
                                               change sanitize on release, and

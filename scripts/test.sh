@@ -115,7 +115,8 @@ end
 begin "demo: stdout is the JSON listing only (scripts/demo.sh | jq)"
 scripts/demo.sh 2>/dev/null | jq -e 'type == "array"' >/dev/null
 scripts/demo.sh listing 2>/dev/null | jq -e 'type == "array"' >/dev/null
-echo "both demos print one JSON array on stdout"
+scripts/demo.sh fabric 2>/dev/null | jq -e 'type == "object" and .failures == 0 and .restart.leaked == false' >/dev/null
+echo "the jobs and listing demos print one JSON array on stdout, the fabric demo one object"
 end
 
 # sanitized_ctest NAME CONFIG SANITIZER: builds daxm-ctest and the library

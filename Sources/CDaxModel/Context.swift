@@ -87,8 +87,11 @@ final class Context: ModelAnchor, @unchecked Sendable {
 
     /// The last C reference is gone: tear the model down now. The views
     /// table goes too (a view holds its device, which holds the context).
+    /// Views keep their pages, except a fabric host's views of the
+    /// device's memory: a host that is down reaches it no more.
     func close() {
         lock.withLock {
+            if fabricBinding != nil { revokeFabricViews() }
             model.tearDown()
             closed = true
             views = [:]

@@ -9,16 +9,19 @@ extension DaxErrno {
 }
 
 /// What makes a context a fabric host's (daxm_fabric_get_host): its LD
-/// number and the sparse region bound to the device. Set before the
-/// context is handed out, never changed.
+/// number, the sparse region bound to the device, the device's memory and
+/// this host's decoding of it (FabricMemory.swift). Set before the context
+/// is handed out, never changed (the table's contents are, under the
+/// host's lock, by the fabric only).
 ///
-/// This is where a later step hooks the hosts' shared memory: a view of a
-/// device on the bound region would map each device range through the
-/// fabric's physical blocks (the device knows each host extent's physical
-/// start) instead of the context's private backing for the region.
+/// A view of a device on the bound region maps the fabric's memory through
+/// `table`, not a private backing of the context: hosts sharing a tag see
+/// the same bytes.
 struct FabricBinding {
     let hostId: UInt16
     let region: ObjectIdentifier
+    let memory: FabricMemory
+    let table = HostMemoryTable()
 
     /// The bound region's capacity comes only from the fabric: the calls
     /// that play the device on a sparse region are refused there. Lock held.
@@ -36,7 +39,11 @@ struct FabricBinding {
 /// Locks: `lock` guards the device and the fabric hosts' own state; each
 /// host's bus is guarded by its context's lock. A delivery holds `lock`
 /// and then the host's lock (fabric before host, never the reverse); calls
-/// on a host context take only the host's lock.
+/// on a host context take only the host's lock (and the memory's, a leaf).
+/// What a host's views need of the device (its decoding) is pushed to the
+/// host under both locks whenever the device changes it: inside a
+/// delivery, before the host's lock is released, and after every command
+/// (`syncMemory`).
 ///
 /// Lifetime: `references` counts C references (daxm_fabric_new gives 1).
 /// The fabric holds one C reference on each host context and the Swift
@@ -55,6 +62,12 @@ final class FabricHandle: @unchecked Sendable {
     var userdata: UnsafeMutableRawPointer?
     var logFn: daxm_fabric_log_fn?
     var priority: Int32 = Priority.warning
+    /// The device's memory, shared with the host bindings.
+    let memory: FabricMemory
+    /// Per host, the device's `memoryStamp(host:)` last pushed to it, and
+    /// the device-wide stamp when every host was last checked.
+    var pushedStamps: [UInt64]
+    var pushedAll: UInt64 = 0
 
     /// Builds the fabric and its host contexts, each holding one C
     /// reference (the fabric's) and the Swift reference that goes with it.
@@ -71,8 +84,10 @@ final class FabricHandle: @unchecked Sendable {
             for context in contexts { context.close() }  // breaks the region-to-context cycles
             throw error
         }
+        memory = FabricMemory(span: fabric.device.dpaSpan)
+        pushedStamps = [UInt64](repeating: 0, count: contexts.count)
         for (i, host) in fabric.hosts.enumerated() where i < contexts.count {
-            contexts[i].fabricBinding = FabricBinding(hostId: host.id, region: ObjectIdentifier(host.region))
+            contexts[i].fabricBinding = FabricBinding(hostId: host.id, region: ObjectIdentifier(host.region), memory: memory)
             _ = Unmanaged.passRetained(contexts[i])  // released by the last C reference (dropCReference)
         }
         hosts = contexts
@@ -101,13 +116,22 @@ final class FabricHandle: @unchecked Sendable {
             }
             contexts.append(context)
         }
+        // The bytes are not part of a state (as a context's emulated
+        // memory is not): the loaded device's memory starts zeroed, with
+        // nothing left to discard, and every host gets its decoding now,
+        // before any host call can map.
+        memory = FabricMemory(span: fabric.device.dpaSpan)
+        memory.discarded = fabric.device.sanitizedSpans.count
+        pushedStamps = [UInt64](repeating: .max, count: contexts.count)
         for (context, host) in zip(contexts, fabric.hosts) {
             context.adopt(host.bus)
-            context.fabricBinding = FabricBinding(hostId: host.id, region: ObjectIdentifier(host.region))
+            context.fabricBinding = FabricBinding(hostId: host.id, region: ObjectIdentifier(host.region), memory: memory)
             _ = Unmanaged.passRetained(context)  // released by the last C reference (dropCReference)
         }
         hosts = contexts
         if let env = sys_getenv("DAXM_LOG") { priority = Context.parsePriority(env) ?? priority }
+        for (i, context) in contexts.enumerated() { pushMemoryMap(to: context, host: UInt16(truncatingIfNeeded: i)) }
+        pushedAll = fabric.device.memoryStamp
     }
 
     /// Sends one message to the log function, or to stderr by default,
@@ -159,6 +183,7 @@ final class FabricHandle: @unchecked Sendable {
         let queued = c.model.pendingEventCount
         let sent = fabric.deliver(to: id)
         _ = fabric.host(id)?.takeAnswers()  // counted in `sent`; not kept
+        pushMemoryMap(to: c, host: id)  // before any host call can map what it accepted
         if c.model.upkeepPending { c.afterCall() }
         var broken: [String] = []
         #if DAXMODEL_INTERNAL_CHECKS
@@ -241,6 +266,7 @@ func withFabric<T>(
         return fallback(errnoResult(.noDevice))
     }
     let outcome = Result { () throws(FabricFailure) -> T in try body(f, &after) }
+    if mutates { f.syncMemory(function: function, &after) }
     var broken: [String] = []
     #if DAXMODEL_INTERNAL_CHECKS
     if mutates { broken = f.fabric.device.checkInvariants() }

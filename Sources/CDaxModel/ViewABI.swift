@@ -2,7 +2,9 @@ import DaxModel
 import DaxModelHeader
 
 // struct daxm_view: a process mapping of one device's memory, emulated
-// (the region's backing file, range by range) or a real /dev/daxR.N.
+// (the region's backing file, range by range; on a fabric host, the
+// fabric's memory through the host's decoding, FabricMemory.swift) or a
+// real /dev/daxR.N.
 
 /// One mapping of a device, owned by the C caller from daxm_dev_map until
 /// daxm_view_unmap. It keeps the device object alive and counted in
@@ -14,15 +16,20 @@ final class View: @unchecked Sendable {
     let length: Int
     /// `device.lostBytes` when mapped: a change means revoked extents.
     let lostBytesAtMap: UInt64
+    /// A fabric host's view: the decoded pieces of the device's memory it
+    /// maps (host DPA to physical). Empty for every other view.
+    let pieces: [HostMemoryPiece]
     var revoked = false
     var unmapped = false
 
-    init(device: Device, context: Context, address: UnsafeMutableRawPointer, length: Int) {
+    init(device: Device, context: Context, address: UnsafeMutableRawPointer, length: Int,
+         pieces: [HostMemoryPiece] = []) {
         self.device = device
         self.context = context
         self.address = address
         self.length = length
         self.lostBytesAtMap = device.lostBytes
+        self.pieces = pieces
     }
 
     static func from(_ handle: UnsafeMutableRawPointer?) -> View? {
@@ -69,6 +76,7 @@ extension Context {
         }
         let align = Int(clamping: max(device.align, 4096))
         let address: UnsafeMutableRawPointer
+        var pieces: [HostMemoryPiece] = []
         if let bytes = device.path {
             let path = SysPath(bytes: bytes)
             let fd: Int32
@@ -81,6 +89,9 @@ extension Context {
             case .success(let p): address = p
             case .failure(let e): throw DaxErrorBox(e, "\(device.name): mmap of \(path) failed (\(e.name))")
             }
+        } else if let binding = fabricBinding, binding.region == ObjectIdentifier(region) {
+            (address, pieces) = try mapFabric(device, binding, prot: prot, length: length, align: align)
+            sys_advise_huge(address, length: length)
         } else {
             let fd = try backing(for: region)
             switch sys_reserve(length: length, align: align) {
@@ -98,7 +109,7 @@ extension Context {
             sys_advise_huge(address, length: length)
         }
         device.views += 1
-        let view = View(device: device, context: self, address: address, length: length)
+        let view = View(device: device, context: self, address: address, length: length, pieces: pieces)
         views[ObjectIdentifier(view)] = view
         return view
     }

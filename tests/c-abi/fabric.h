@@ -65,5 +65,6 @@ void test_fabric_state_roundtrip(void);  /* fabric_state.c */
 void test_fabric_state_profiles(void);
 void test_fabric_state_refusals(void);
 void test_fabric_state_concurrent_saves(void);
+void test_fabric_memory(void);
 
 #endif /* DAXM_CTEST_FABRIC_H */

@@ -355,6 +355,7 @@ static const struct area {
 	{ "fabric_state_profiles", test_fabric_state_profiles },
 	{ "fabric_state_refusals", test_fabric_state_refusals },
 	{ "fabric_state_saves", test_fabric_state_concurrent_saves },
+	{ "fabric_memory", test_fabric_memory },
 };
 
 static void *run_area_thread(void *arg)

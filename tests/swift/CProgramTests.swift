@@ -94,7 +94,7 @@ struct CProgramTests {
         #expect(status == 0, "\(exe.path) exited \(status):\n\(output)")
     }
 
-    @Test("C example programs exit 0", arguments: ["daxm-demo", "dax-map", "dax-jobs"])
+    @Test("C example programs exit 0", arguments: ["daxm-demo", "dax-map", "dax-jobs", "dax-fabric"])
     func demo(_ name: String) throws {
         let exe = try #require(findProduct(name), "\(name) not found in \(productDirectories().map(\.path))")
         let (status, output) = try run(exe)

@@ -107,6 +107,7 @@ extension DCDevice {
         var filed = e
         filed.record = profile.acceptedRecord(e.record)
         hosts[h].accepted.insert(filed, key: e.record.dpa)
+        mapChanged(h)
         if !sharedAccess {
             let tag = e.record.tag
             let owner: BlockOwner = !tag.isUntagged && (tags[tag]?.sharable ?? false) ? .shared(tag: tag) : .owned(host: UInt16(h))
@@ -140,6 +141,7 @@ extension DCDevice {
     func dropAccepted(_ e: HostExtent, host h: Int, sanitize asked: Bool) {
         let sanitize = sanitizeRequested.remove(e.physical) != nil || asked
         hosts[h].accepted.remove(e.record.dpa) { $0.group == e.group }
+        mapChanged(h)
         if let s = e.span { giveDPA(h, e.region, s) }
         hosts[h].countTag(e.record.tag, -1)
         let tag = e.record.tag
@@ -152,6 +154,12 @@ extension DCDevice {
             freeBlocks(e.home, s, sanitize: sanitize)
             if !tag.isUntagged { tags[tag]?.spans.removeAll { $0 == s } }
         }
+    }
+
+    /// Host `h`'s accepted list changed: what it can reach may have too.
+    func mapChanged(_ h: Int) {
+        hosts[h].memoryStamp &+= 1
+        memoryStamp &+= 1
     }
 
     /// After a host's extents of `touched` tags moved (its offer answered

@@ -53,6 +53,8 @@ public final class DCDevice {
     public internal(set) var answersConsumed = 0
     /// Physical spans sanitized on release, oldest first.
     public internal(set) var sanitizedSpans: [Span] = []
+    /// Changes whenever any host's `memoryStamp(host:)` does (not saved).
+    public internal(set) var memoryStamp: UInt64 = 0
     /// Physical starts of untagged or private extents a release asked to
     /// sanitize, until the host gives them back.
     var sanitizeRequested = Set<UInt64>()

@@ -12,7 +12,8 @@ public struct DCRegionSpec: Hashable, Sendable {
     public var supportedBlockSizes: UInt64 = 0
     /// The DSMAS Sharable flag: Enable Shared Access may reach its capacity.
     public var sharable = false
-    /// The DSMAS Read-Only flag (reported; hosts map it read-only).
+    /// The DSMAS Read-Only flag (reported; hosts map it read-only: the
+    /// pieces of `DCDevice.memoryMap(host:)` say so).
     public var readOnly = false
     /// Released capacity is sanitized (Attributes2 bit 0).
     public var sanitizeOnRelease = false

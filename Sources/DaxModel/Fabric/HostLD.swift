@@ -26,6 +26,10 @@ struct HostLD: Sendable {
     var tags: [DaxTag: Int] = [:]
     /// Extent List Generation Number: changes whenever `accepted` does.
     var generation: UInt32 = 0
+    /// Changes whenever `accepted` does, in every profile (qemu's
+    /// generation never moves): a memory layer's cue to decode again
+    /// (`DCDevice.memoryMap(host:)`). Not saved.
+    var memoryStamp: UInt64 = 0
 
     var extentsUsed: Int { accepted.count + pending.count }
     var availableExtents: Int { max(0, maxExtents - extentsUsed) }

@@ -1,0 +1,65 @@
+import Testing
+@testable import DaxModel
+
+private typealias F = FabricFixture
+private let mib = F.mib
+
+/// The device's decoding for a memory layer (`DCDevice.memoryMap(host:)`):
+/// which host DPA reaches which physical byte, and when it changes.
+@Suite("Fabric memory map")
+struct FabricMemoryTests {
+    @Test("an extent given directly is one piece at its own address; pending offers reach nothing")
+    func directExtents() throws {
+        let f = try F(hosts: 2)
+        f.add(host: 0, .prescriptive, extents: [F.ext(8, 4, F.tag(1)), F.ext(64, 2)])
+        #expect(f.dev.memoryMap(host: 0) == [])
+        #expect(f.dev.memoryStamp(host: 0) == 0)
+        f.fabric.run()
+        #expect(f.dev.memoryMap(host: 0) == [
+            HostMemoryPiece(dpa: F.base + 8 * mib, physical: F.base + 8 * mib, length: 4 * mib, readOnly: false),
+            HostMemoryPiece(dpa: F.base + 64 * mib, physical: F.base + 64 * mib, length: 2 * mib, readOnly: false),
+        ])
+        #expect(f.dev.memoryMap(host: 1) == [])
+        #expect(f.dev.memoryMap(host: 9) == [])
+        f.check()
+    }
+
+    @Test("Enable Shared Access: the host's extent follows the tag's runs in the tag's order, read-only in a Read-Only region")
+    func sharedAccessPieces() throws {
+        let f = try F(hosts: 2)
+        // The tag's logical order: 8-10 MiB first, then 0-4 MiB.
+        f.add(host: 0, .prescriptive, extents: [F.ext(8, 2, F.tag(1)), F.ext(0, 4, F.tag(1))])
+        f.fabric.run()
+        f.add(host: 1, .enableSharedAccess, region: 1, tag: F.tag(1))
+        let before = f.dev.memoryStamp
+        f.fabric.run()
+        #expect(f.dev.memoryStamp != before)
+        let ro = F.base + F.gib
+        #expect(f.dev.memoryMap(host: 1) == [
+            HostMemoryPiece(dpa: ro, physical: F.base + 8 * mib, length: 2 * mib, readOnly: true),
+            HostMemoryPiece(dpa: ro + 2 * mib, physical: F.base, length: 4 * mib, readOnly: true),
+        ])
+        #expect(HostMemoryPiece(dpa: ro, physical: F.base, length: 2, readOnly: true).physical(of: ro + 1) == F.base + 1)
+        #expect(HostMemoryPiece(dpa: ro, physical: F.base, length: 2, readOnly: true).physical(of: ro + 2) == nil)
+        f.check()
+    }
+
+    @Test("the stamp moves when a host's list does; a forced release takes the pieces whatever the host kept")
+    func stampsAndForcedRelease() throws {
+        let f = try F(hosts: 2, revoke: false)
+        f.add(host: 0, .free, mib: 4, tag: F.tag(2))
+        f.add(host: 1, .free, mib: 4, tag: F.tag(3))
+        #expect(f.dev.memoryStamp(host: 0) == 0)
+        f.fabric.run()
+        let s0 = f.dev.memoryStamp(host: 0), s1 = f.dev.memoryStamp(host: 1)
+        #expect(s0 != 0 && s1 != 0)
+        #expect(f.release(host: 0, forced: true, tag: F.tag(2)) == .success)
+        #expect(f.dev.memoryStamp(host: 0) != s0)
+        #expect(f.dev.memoryStamp(host: 1) == s1)
+        #expect(f.dev.memoryMap(host: 0) == [])
+        f.fabric.run()
+        #expect(f.fabric.host(0)?.staleExtents.count == 1)  // Linux kept it; the device decodes nothing
+        #expect(f.dev.memoryMap(host: 0) == [])
+        f.check()
+    }
+}
