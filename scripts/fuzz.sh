@@ -50,7 +50,7 @@ cd "$root"
 . "$root/scripts/deps.sh"
 daxm_need_swift
 
-all_harnesses=(ops state sysfs)
+all_harnesses=(ops state sysfs fabric)
 mode=fuzz
 seconds=60
 case "${1:-}" in

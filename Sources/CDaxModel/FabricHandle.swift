@@ -2,12 +2,6 @@ import DaxModel
 import DaxModelHeader
 import Synchronization
 
-/// Linux `EPERM`: the C layer's refusal of direct capacity changes on a
-/// fabric host's bound region (the model itself never gives it).
-extension DaxErrno {
-    static let notPermitted = DaxErrno(rawValue: 1)
-}
-
 /// What makes a context a fabric host's (daxm_fabric_get_host): its LD
 /// number and the sparse region bound to the device. Set before the
 /// context is handed out, never changed.

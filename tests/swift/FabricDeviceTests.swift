@@ -353,6 +353,31 @@ import Testing
         f.check()
     }
 
+    @Test("a host cannot re-tag the device's capacity (EPERM), so its view stays the device's list; a restored host neither")
+    func hostRetagRefused() throws {
+        let f = try F()
+        f.add(host: 0, .free, mib: 4, tag: F.tag(1))
+        f.fabric.run()
+        let region = try #require(f.fabric.host(0)).region
+        let e = try #require(region.extents.first)
+        for whole in [false, true] {
+            #expect(throws: DaxError.self) { try region.retag(e, to: F.tag(2), wholeGroup: whole) }
+            do { try region.retag(e, to: F.tag(2), wholeGroup: whole) } catch { #expect(error.errno == .notPermitted) }
+        }
+        #expect(e.tag == F.tag(1) && f.fabric.viewMismatches().isEmpty)
+        // The manager's Tag-based release still reaches it.
+        #expect(f.release(host: 0, tag: F.tag(1)) == .success)
+        f.fabric.run()
+        #expect(f.list(0).isEmpty && region.extents.isEmpty)
+        f.add(host: 0, .free, mib: 2, tag: F.tag(3))
+        f.fabric.run()
+        let restored = try FabricStateTests.roundTrip(f.fabric)
+        let again = try #require(restored.host(0)?.region)
+        let x = try #require(again.extents.first)
+        do { try again.retag(x, to: F.tag(4), wholeGroup: false) } catch { #expect(error.errno == .notPermitted) }
+        #expect(x.tag == F.tag(3))
+    }
+
     // MARK: forced release
 
     @Test("§5.2.7: forced release of a pending offer: dead group, blocks back at once, host answer gets Invalid PA, manager sees length 0")

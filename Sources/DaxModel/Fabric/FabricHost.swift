@@ -65,6 +65,7 @@ public final class FabricHost {
         } catch {
             throw FabricError(.internalError, "host \(id): \(error)")
         }
+        region.boundToFabric = true
         sharable = (0..<device.regionCount).map { device.regionSpec($0)?.sharable ?? false }
     }
 
@@ -82,6 +83,7 @@ public final class FabricHost {
         bus.tapEvents(of: [.released])
         bus.tapped = tapped
         self.region = region
+        region.boundToFabric = true
         sharable = (0..<device.regionCount).map { device.regionSpec($0)?.sharable ?? false }
         self.outstanding = outstanding
         self.staleExtents = staleExtents
