@@ -1072,6 +1072,9 @@ static void op_add(struct fz *z)
 	uint8_t tagbuf[DAXM_TAG_SIZE];
 	const uint8_t *tag = pick_tag(z, tagbuf);
 	uint8_t policy = (uint8_t)in_below(in, 4);
+
+	if (policy == ESA && z->ntags && in_u8(in) % 4) /* share a live tag, mostly */
+		tag = z->tags[in_below(in, z->ntags)].tag;
 	uint16_t host = pick_host(z);
 	int region = (int)in_below(in, (unsigned)z->nregions);
 	uint32_t n = policy == PRESC ? 1 + in_below(in, 6) : 0;
@@ -1209,7 +1212,7 @@ static void op_release(struct fz *z)
 			if (nf == 8)
 				z->h[h].forced_lost = 1;
 		} else {
-			for (uint32_t i = 0; n <= 64 && i < n && nf < 8; i++)
+			for (uint32_t i = 0; n <= 64 && i < n && nf < 8 && size >= sizeof(*q) + (i + 1) * sizeof(xt); i++)
 				forced[nf++] = (struct span){ q->extents[i].start_dpa, q->extents[i].len };
 		}
 	}
@@ -1557,7 +1560,27 @@ static void op_host(struct fz *z)
 
 	if (!r0)
 		fuzz_fail("host %d has no region0", h);
-	switch (in_below(in, 12)) {
+	switch (in_below(in, 14)) {
+	case 12:
+	case 13: /* a job: a device on the tag of an extent the host holds */
+		x = pick_host_extent(z, r0);
+		if (!x)
+			break;
+		for (d = daxm_dev_get_first(r0); d && daxm_dev_get_size(d) != 0; d = daxm_dev_get_next(d))
+			;
+		if (!d && RC_ERRNO(daxm_region_create_dev(r0, &d)) != 0)
+			break;
+		daxm_extent_get_tag(x, tag);
+		if (in_u8(in) & 1) {
+			rc = RC_ERRNO(daxm_dev_claim_tag(d, tag));
+		} else {
+			uint64_t len = daxm_extent_get_length(x);
+			rc = RC_ERRNO(daxm_dev_set_tag(d, tag));
+			if (rc == 0)
+				rc = RC_ERRNO(daxm_dev_set_size(d, len - len % (2 * MiB)));
+		}
+		TRACE("host %d: job %s on %s: %d\n", h, daxm_dev_get_devname(d), tagstr(tag), rc);
+		break;
 	case 0:
 		d = NULL;
 		rc = RC_ERRNO(daxm_region_create_dev(r0, &d));

@@ -424,6 +424,35 @@ import Testing
         #expect(f.release(host: 0, .prescriptive, forced: true, extents: [F.ext(0, 2)]) == .invalidInput)
     }
 
+    @Test("a list naming part of an extent twice, or in overlapping ranges, still covers only part (found by tests/fuzz/fabric.c)",
+          arguments: [[F.ext(0, 4), F.ext(0, 4)], [F.ext(0, 4), F.ext(2, 4)], [F.ext(0, 2), F.ext(4, 2), F.ext(0, 2), F.ext(4, 2)]])
+    func forcedPartialRepeated(_ list: [DCExtentRecord]) throws {
+        let f = try F(revoke: false)
+        f.add(host: 0, .free, mib: 8)
+        f.add(host: 1, .free, mib: 8, tag: F.tag(1))
+        f.fabric.run()
+        _ = f.fmEvents()
+        #expect(f.list(1) == [F.ext(8, 8, F.tag(1))])
+        let totals = f.dev.capacityTotals, before = f.list(0)
+        // Forced: the device does not split extents.
+        #expect(f.release(host: 0, .prescriptive, forced: true, extents: list) == .invalidInput)
+        #expect(f.list(0) == before && f.dev.capacityTotals == totals)
+        // A Sharable tag is released whole or not at all.
+        let tagged = list.map { F.ext(($0.dpa - F.base) / F.mib + 8, $0.length / F.mib) }
+        #expect(f.release(host: 1, .prescriptive, extents: tagged) == .invalidInput)
+        f.fabric.run()
+        #expect(f.fabric.viewMismatches().isEmpty && f.dev.checkInvariants().isEmpty)
+        // Covering all of it, even twice, is whole.
+        #expect(f.release(host: 0, .prescriptive, forced: true, extents: [F.ext(0, 8), F.ext(0, 8)]) == .success)
+        #expect(f.list(0).isEmpty)
+    }
+
+    @Test("union of spans", arguments: [([(0, 9), (0, 9)], 10), ([(0, 9), (5, 14)], 15), ([(10, 19), (0, 4)], 15),
+                                        ([(0, 9), (2, 3), (10, 10)], 11), ([(0, UInt64.max - 1), (5, UInt64.max - 1)], UInt64.max)] as [([(UInt64, UInt64)], UInt64)])
+    func unionLength(_ spans: [(UInt64, UInt64)], _ want: UInt64) {
+        #expect(DCDevice.unionLength(spans.compactMap { Span(start: $0.0, last: $0.1) }) == want)
+    }
+
     // MARK: shared lifetime, references, sanitize
 
     @Test("§5.2.8: shared capacity released per host in any order; freed and sanitized after the last")
