@@ -61,5 +61,6 @@ void test_fabric_shared(void);
 void test_fabric_misuse(void);
 void test_fabric_lifetime(void);
 void test_fabric_threads(void);
+void test_fabric_stress(void);
 
 #endif /* DAXM_CTEST_FABRIC_H */

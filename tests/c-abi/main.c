@@ -350,6 +350,7 @@ static const struct area {
 	{ "fabric_misuse", test_fabric_misuse },
 	{ "fabric_lifetime", test_fabric_lifetime },
 	{ "fabric_threads", test_fabric_threads },
+	{ "fabric_stress", test_fabric_stress },
 };
 
 /* Run one area in a child; one more failure if it died. */
