@@ -1099,7 +1099,7 @@ static void op_add(struct fz *z)
 	uint32_t n = policy == PRESC ? 1 + in_below(in, 6) : 0;
 	size_t size;
 	struct daxm_fmapi_initiate_dc_add_req *q;
-	int rc, home = region;
+	int rc, home;
 
 	if (in_u8(in) % 16 == 0)
 		policy = in_u8(in); /* unknown policies, reserved bits */
@@ -1141,8 +1141,7 @@ static void op_add(struct fz *z)
 		fuzz_fail("5604h: in_size %zu cannot hold %u extents, yet %d", size, q->ext_count, rc);
 	if (rc == 0) {
 		int p = q->selection_policy & 0xF;
-		if (p == PRESC)
-			home = region_of(z, q->extents[0].start_dpa, q->extents[0].len);
+		home = p == PRESC ? region_of(z, q->extents[0].start_dpa, q->extents[0].len) : q->region_num;
 		if (z->profile == DAXM_FABRIC_PROFILE_QEMU) {
 			if (p != PRESC)
 				fuzz_fail("qemu accepted add policy %d", p);
