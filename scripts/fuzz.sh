@@ -10,8 +10,9 @@
 #                                            with tests/fuzz/seeds.c
 #
 # Harnesses: ops (the C ABI as an operation program), state (daxm_ctx_load
-# of arbitrary files), sysfs (daxm_ctx_import_sysfs of a generated tree);
-# see tests/fuzz/README.md.
+# of arbitrary files), sysfs (daxm_ctx_import_sysfs of a generated tree),
+# fabric (fabric-manager and host programs on a fabric); see
+# tests/fuzz/README.md.
 #
 # Build: the library with SwiftPM into .build-fuzz (release,
 # -sanitize=address, libFuzzer coverage, and DAXMODEL_INTERNAL_CHECKS so
