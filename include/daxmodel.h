@@ -767,7 +767,10 @@ int daxm_extent_put(struct daxm_extent *extent);
  * daxm_extent_set_tag - re-tag the extent, or with DAXM_TAG_WHOLE_GROUP
  * every extent of its tag. Returns 0, or -EBUSY (an extent concerned is
  * referenced or releasing), -EEXIST (the new non-null tag already exists
- * on the host), -EINVAL (NULL, unknown flags), -ENODEV (released).
+ * on the host), -EINVAL (NULL, unknown flags), -ENODEV (released), -EPERM
+ * (region0 of a fabric host's context: the tag is the device's, see
+ * daxm_fabric_get_host(); writing regionR/extentK/tag there is refused
+ * the same way).
  */
 int daxm_extent_set_tag(struct daxm_extent *extent,
 			const uint8_t tag[DAXM_TAG_SIZE], unsigned int flags);
@@ -1409,7 +1412,8 @@ int daxm_fabric_get_nr_hosts(struct daxm_fabric *fabric);
  * is returned each time. Its region0 (sparse, align 2 MiB, profile
  * DAXM_PROFILE_6_12) gets its capacity only from the fabric:
  * daxm_region_add_extents() and daxm_region_release_extents() on it answer
- * -EPERM. A host context that panicked (daxm_set_panic_on_warn()) or that
+ * -EPERM, and so does daxm_extent_set_tag() (the device, the manager and
+ * the hosts sharing a tag know the capacity by its tag). A host context that panicked (daxm_set_panic_on_warn()) or that
  * the caller closed with unbalanced daxm_unref() calls is a host that is
  * down: deliveries to it do nothing, and its log keeps its records.
  * @ctx: out; NULL on failure.

@@ -11,7 +11,8 @@
 #
 # Harnesses: ops (the C ABI as an operation program), state (daxm_ctx_load
 # of arbitrary files), sysfs (daxm_ctx_import_sysfs of a generated tree),
-# fabric_state (daxm_fabric_load of arbitrary files); see tests/fuzz/README.md.
+# fabric_state (daxm_fabric_load of arbitrary files), fabric (fabric-manager
+# and host programs on a fabric); see tests/fuzz/README.md.
 #
 # Build: the library with SwiftPM into .build-fuzz (release,
 # -sanitize=address, libFuzzer coverage, and DAXMODEL_INTERNAL_CHECKS so
@@ -50,7 +51,7 @@ cd "$root"
 . "$root/scripts/deps.sh"
 daxm_need_swift
 
-all_harnesses=(ops state sysfs fabric_state)
+all_harnesses=(ops state sysfs fabric_state fabric)
 mode=fuzz
 seconds=60
 case "${1:-}" in

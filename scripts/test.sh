@@ -158,7 +158,10 @@ tail -n 1 "$work/asan-leaks.log"
 end
 
 # ThreadSanitizer: the threads and stress areas race workers, observers,
-# saves and reference holders against each other and the last daxm_unref.
+# saves and reference holders against each other and the last daxm_unref;
+# fabric_threads and fabric_stress race fabric-manager commands,
+# deliveries and host-context calls on one fabric (fabric_stress: 2 s of
+# load, DAXM_FABRIC_STRESS_SECONDS=N for a longer run).
 begin "C test under ThreadSanitizer (swift build -sanitize=thread)"
 sanitized_ctest tsan debug thread
 end

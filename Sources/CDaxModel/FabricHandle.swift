@@ -2,12 +2,6 @@ import DaxModel
 import DaxModelHeader
 import Synchronization
 
-/// Linux `EPERM`: the C layer's refusal of direct capacity changes on a
-/// fabric host's bound region (the model itself never gives it).
-extension DaxErrno {
-    static let notPermitted = DaxErrno(rawValue: 1)
-}
-
 /// What makes a context a fabric host's (daxm_fabric_get_host): its LD
 /// number, the sparse region bound to the device, the device's memory and
 /// this host's decoding of it (FabricMemory.swift). Set before the context

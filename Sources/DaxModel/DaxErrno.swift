@@ -8,6 +8,9 @@ public struct DaxErrno: Error, RawRepresentable, Hashable, Sendable, CustomStrin
     public init(rawValue: Int32) { self.rawValue = rawValue }
     init(_ raw: Int32) { self.rawValue = raw }
 
+    /// Kernel errno `EPERM`: the capacity of a fabric host's region, tags
+    /// included, is the device's to change (`Region.boundToFabric`).
+    public static let notPermitted = DaxErrno(1)
     /// Kernel errno `ENOENT`: no such attribute, device, tag or path.
     public static let noEntry = DaxErrno(2)
     /// Kernel errno `E2BIG`: a group offers more extents than the limit.

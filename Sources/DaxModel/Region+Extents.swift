@@ -59,6 +59,7 @@ extension Region {
         checkOverlapsWithinGroup(offers, &results)
         if shareable { checkSequences(offers, &results) }
         rejectIncompleteTagGroups(offers, &results)
+        rejectOverLimit(offers, &results)
         var records: [ExtentRecord] = []
         for (offer, result) in zip(offers, results) {
             switch result {
@@ -146,6 +147,38 @@ extension Region {
         for (i, offer) in offers.enumerated() where bad.contains(offer.tag) {
             if case .reject = results[i] { continue }
             results[i] = .reject(.canceled, "another extent of tag \(offer.tag.uuidString) in this group was rejected")
+        }
+    }
+
+    /// The region's extent limit, in group order: an untagged extent takes
+    /// one place, a tag group all of its places at its first extent, or
+    /// none (every extent of the tag rejected): a tag group the region
+    /// cannot hold whole is not accepted in part.
+    private func rejectOverLimit(_ offers: [ExtentOffer], _ results: inout [Verdict]) {
+        var room = max(0, sparse.maxExtents - sparse.count)
+        var needs: [DaxTag: Int] = [:]
+        for (i, offer) in offers.enumerated() where !offer.tag.isUntagged {
+            if case .accept = results[i] { needs[offer.tag, default: 0] += 1 }
+        }
+        var fits: [DaxTag: Bool] = [:]
+        for (i, offer) in offers.enumerated() {
+            guard case .accept = results[i] else { continue }
+            let ok: Bool
+            if offer.tag.isUntagged {
+                ok = room > 0
+                if ok { room -= 1 }
+            } else if let known = fits[offer.tag] {
+                ok = known
+            } else {
+                let n = needs[offer.tag] ?? 1
+                ok = n <= room
+                if ok { room -= n }
+                fits[offer.tag] = ok
+            }
+            if !ok {
+                results[i] = .reject(.noSpace, "region holds its maximum of \(sparse.maxExtents) extents"
+                                     + (offer.tag.isUntagged ? "" : "; tag \(offer.tag.uuidString)'s group does not fit whole"))
+            }
         }
     }
 

@@ -131,9 +131,13 @@ extension Region {
 
     /// Re-tags one extent, or with `wholeGroup` every extent of its tag.
     /// - Throws: EBUSY (an extent is referenced or releasing), EEXIST (the
-    ///   new non-null tag already exists on the host), ENODEV (released).
+    ///   new non-null tag already exists on the host), ENODEV (released),
+    ///   EPERM (a fabric host's region: `boundToFabric`).
     public func retag(_ extent: Extent, to newTag: DaxTag, wholeGroup: Bool) throws(DaxError) {
         guard extent.state != .released else { throw DaxError(.noDevice, "\(name)/\(extent.name): extent was released") }
+        guard !boundToFabric else {
+            throw DaxError(.notPermitted, "\(name)/\(extent.name): the tags of a fabric host's capacity are the device's; the fabric manager releases and offers the capacity again under another tag")
+        }
         let members = wholeGroup && !extent.tag.isUntagged ? (sparse.pools[extent.tag]?.members ?? [extent]) : [extent]
         if let busy = members.first(where: { $0.refcount > 0 || $0.state != .accepted }) {
             throw DaxError(.busy, "\(name)/\(busy.name): extent is in use (refcount \(busy.refcount), \(busy.state.name)); tags change only on unreferenced extents")

@@ -30,6 +30,12 @@ public final class Region: @unchecked Sendable {
     public internal(set) var isDeleted = false
     /// Released sparse capacity must be discarded by the memory layer.
     public let sanitizeOnRelease: Bool
+    /// A fabric host's region (`FabricHost`): its extents, tags included,
+    /// are what the Dynamic Capacity device offered, and the device, the
+    /// fabric manager and the other hosts sharing a tag know them so;
+    /// `retag` is refused (EPERM), or the host's view would leave the
+    /// device's extent list. Set by `FabricHost`, not saved.
+    public internal(set) var boundToFabric = false
     /// Spans released since the memory layer last asked (absolute
     /// addresses); see `takeReleasedSpans`.
     var releasedSpans: [Span] = []

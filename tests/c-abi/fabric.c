@@ -1099,6 +1099,9 @@ void test_fabric_misuse(void)
 	struct daxm_ctx *ctx = (struct daxm_ctx *)1, *h0;
 	struct daxm_region *other;
 	struct daxm_extent_spec spec;
+	struct daxm_extent *x;
+	uint8_t tag[DAXM_TAG_SIZE], before[DAXM_TAG_SIZE], after[DAXM_TAG_SIZE];
+	char path[64];
 
 	if (!f)
 		return;
@@ -1236,12 +1239,26 @@ void test_fabric_misuse(void)
 	CHECK_MSG("fabric manager");
 	CHECK_ERR(daxm_region_release_extents(fab_region(h0), 0, 2 * MiB, NULL, 0), EPERM);
 	CHECK_INT(count_extents(fab_region(h0)), 3);
+	/* Nor can the host re-tag it (found by tests/fuzz/fabric.c: the host's
+	 * view left the device's list, and a Tag-based release of the old tag
+	 * no longer reached the extent): by call or by sysfs. */
+	x = daxm_extent_get_first(fab_region(h0));
+	CHECK_OK(daxm_extent_get_tag(x, before));
+	fab_tag(tag, 77);
+	CHECK_ERR(daxm_extent_set_tag(x, tag, 0), EPERM);
+	CHECK_MSG("device");
+	CHECK_ERR(daxm_extent_set_tag(x, tag, DAXM_TAG_WHOLE_GROUP), EPERM);
+	snprintf(path, sizeof(path), "region0/extent%d/tag", daxm_extent_get_id(x));
+	CHECK_ERR(daxm_attr_write(h0, path, "9f1c2e3a-0000-4000-8000-000000000001"), EPERM);
+	CHECK_OK(daxm_extent_get_tag(x, after));
+	CHECK(memcmp(before, after, DAXM_TAG_SIZE) == 0);
 	/* Other regions of the host are its own. */
 	other = add_region(h0, -1, DAXM_REGION_SPARSE, S0, GiB, 0, DAXM_PROFILE_6_12);
 	spec.offset = 0;
 	CHECK_OK(daxm_region_add_extents(other, &spec, 1, 0));
 	CHECK_INT(count_extents(other), 1);
-	CHECK_OK(daxm_region_release_extents(other, 0, 2 * MiB, NULL, 0));
+	CHECK_OK(daxm_extent_set_tag(daxm_extent_get_first(other), tag, 0));
+	CHECK_OK(daxm_region_release_extents(other, 0, 2 * MiB, tag, 0));
 	daxm_unref(h0);
 	daxm_fabric_unref(f);
 }

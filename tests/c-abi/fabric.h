@@ -66,5 +66,6 @@ void test_fabric_state_profiles(void);
 void test_fabric_state_refusals(void);
 void test_fabric_state_concurrent_saves(void);
 void test_fabric_memory(void);
+void test_fabric_stress(void);
 
 #endif /* DAXM_CTEST_FABRIC_H */

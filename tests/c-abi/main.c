@@ -356,6 +356,7 @@ static const struct area {
 	{ "fabric_state_refusals", test_fabric_state_refusals },
 	{ "fabric_state_saves", test_fabric_state_concurrent_saves },
 	{ "fabric_memory", test_fabric_memory },
+	{ "fabric_stress", test_fabric_stress },
 };
 
 static void *run_area_thread(void *arg)

@@ -353,6 +353,69 @@ import Testing
         f.check()
     }
 
+    @Test("a host cannot re-tag the device's capacity (EPERM), so its view stays the device's list; a restored host neither")
+    func hostRetagRefused() throws {
+        let f = try F()
+        f.add(host: 0, .free, mib: 4, tag: F.tag(1))
+        f.fabric.run()
+        let region = try #require(f.fabric.host(0)).region
+        let e = try #require(region.extents.first)
+        for whole in [false, true] {
+            #expect(throws: DaxError.self) { try region.retag(e, to: F.tag(2), wholeGroup: whole) }
+            do { try region.retag(e, to: F.tag(2), wholeGroup: whole) } catch { #expect(error.errno == .notPermitted) }
+        }
+        #expect(e.tag == F.tag(1) && f.fabric.viewMismatches().isEmpty)
+        // The manager's Tag-based release still reaches it.
+        #expect(f.release(host: 0, tag: F.tag(1)) == .success)
+        f.fabric.run()
+        #expect(f.list(0).isEmpty && region.extents.isEmpty)
+        f.add(host: 0, .free, mib: 2, tag: F.tag(3))
+        f.fabric.run()
+        let restored = try FabricStateTests.roundTrip(f.fabric)
+        let again = try #require(restored.host(0)?.region)
+        let x = try #require(again.extents.first)
+        do { try again.retag(x, to: F.tag(4), wholeGroup: false) } catch { #expect(error.errno == .notPermitted) }
+        #expect(x.tag == F.tag(3))
+    }
+
+    @Test("a host gives back part of a Sharable tag (the rest is mapped): the device keeps the tag, its list shrinks, states round-trip (found by the fabric_stress C test)")
+    func sharedPartialHostRelease() throws {
+        let f = try F(revoke: false)
+        // Two extents of one Sharable tag on host 0 (sequence 0 and 1), shared with host 1.
+        f.add(host: 0, .prescriptive, extents: [F.ext(8, 2, F.tag(1)), F.ext(0, 2, F.tag(1))])
+        f.fabric.run()
+        f.add(host: 1, .enableSharedAccess, region: 0, tag: F.tag(1))
+        f.fabric.run()
+        _ = f.fmEvents()
+        #expect(f.list(0).map(\.sequence) == [1, 0] && f.list(1).count == 2)
+        // Host 0 maps the extent at 8 MiB only; the manager takes the tag back.
+        let region = try #require(f.fabric.host(0)).region
+        let dev = try region.createDevice()
+        try dev.selectTag(F.tag(1))
+        try dev.resize(to: 2 * F.mib)
+        #expect(dev.ranges.count == 1)
+        let mapped = try #require(dev.ranges.first).span.start
+        #expect(f.release(host: 0, tag: F.tag(1)) == .success)
+        f.fabric.run()
+        // The unmapped extent went back at once; the mapped one waits.
+        #expect(f.list(0).map(\.dpa) == [mapped])
+        #expect(f.fmEvents().map(\.type) == [.capacityReleased])
+        f.check()
+        #expect(f.dev.checkInvariants().isEmpty)
+        #expect(f.tagEntry(F.tag(1))?.referenceBitmap.hosts == [0, 1])
+        _ = try FabricStateTests.roundTrip(f.fabric)
+        // Host 1 keeps all of it; a Tag-based release of host 0 takes what it has left.
+        #expect(f.release(host: 0, tag: F.tag(1), length: 2 * F.mib) == .success)
+        try dev.resize(to: 0)
+        try region.deleteDevice(dev)
+        f.fabric.run()
+        #expect(f.list(0).isEmpty && f.list(1).count == 2 && f.dev.capacityTotals.shared == 4 * F.mib)
+        #expect(f.release(host: 1, tag: F.tag(1)) == .success)
+        f.fabric.run()
+        #expect(f.tagEntry(F.tag(1)) == nil && f.dev.capacityTotals.free == f.dev.capacityTotals.total)
+        f.check()
+    }
+
     // MARK: forced release
 
     @Test("§5.2.7: forced release of a pending offer: dead group, blocks back at once, host answer gets Invalid PA, manager sees length 0")
@@ -391,12 +454,123 @@ import Testing
         }
     }
 
+    @Test("a release deferred while mapped, then forced: a revoking host reports only what the device still has (found by the fabric_stress C test)",
+          arguments: [false, true])
+    func deferredThenForced(sharable: Bool) throws {
+        let f = try F(sharable: sharable, revoke: true)
+        // Tag 1: two extents; a device maps the one at 0.
+        f.add(host: 0, .prescriptive, extents: [F.ext(0, 2, F.tag(1)), F.ext(4, 2, F.tag(1))])
+        f.add(host: 0, .free, region: 1, mib: 2)
+        f.fabric.run()
+        _ = f.fmEvents()
+        let host = try #require(f.fabric.host(0))
+        _ = host.takeAnswers()
+        let dev = try host.region.createDevice()
+        try dev.selectTag(F.tag(1))
+        try dev.resize(to: 2 * F.mib)
+        // Asked to give the tag back, the host gives back what is unmapped
+        // and defers the rest; then the manager forces the rest out.
+        #expect(f.release(host: 0, tag: F.tag(1)) == .success)
+        f.fabric.run()
+        let mapped = try #require(dev.ranges.first).span.start
+        #expect(f.list(0).map(\.dpa).contains(mapped) && f.list(0).count == 2)
+        let rest = f.list(0).filter { $0.dpa == mapped }
+        #expect(f.release(host: 0, .prescriptive, forced: true, extents: rest) == .success)
+        f.fabric.run()
+        // Every answer the host sent was taken: one manager chain each.
+        let answers = host.takeAnswers()
+        #expect(answers.allSatisfy { $0.1 == .success }, "\(answers)")
+        let chains = f.fmEvents().filter { !$0.more }.count
+        #expect(chains == answers.count)
+        #expect(f.list(0).map(\.dpa) == [F.base + F.gib])
+        f.check()
+    }
+
+    @Test("a deferred release the host completes after the device forced it out, before the host read the record: nothing is reported twice (found by the fabric_stress C test)",
+          arguments: [false, true])
+    func forcedWhileDeferredCompletes(revoke: Bool) throws {
+        let f = try F(revoke: revoke)
+        f.add(host: 0, .free, mib: 2, tag: F.tag(1))
+        f.fabric.run()
+        _ = f.fmEvents()
+        let host = try #require(f.fabric.host(0))
+        _ = host.takeAnswers()
+        let dev = try host.region.createDevice()
+        try dev.claimTag(F.tag(1))
+        #expect(f.release(host: 0, tag: F.tag(1)) == .success)
+        f.fabric.run()  // deferred: the device maps it
+        #expect(f.list(0).count == 1)
+        #expect(f.release(host: 0, forced: true, tag: F.tag(1)) == .success)
+        #expect(f.list(0).isEmpty)
+        // The job ends before the host reads the Forced Capacity Release.
+        try dev.resize(to: 0)
+        try host.region.deleteDevice(dev)
+        f.fabric.run()
+        let answers = host.takeAnswers()
+        #expect(answers.allSatisfy { $0.1 == .success }, "\(answers)")
+        #expect(f.fmEvents().filter { !$0.more }.count == answers.count)
+        #expect(host.view.isEmpty && host.staleExtents.isEmpty)
+        f.check()
+    }
+
+    @Test("a Linux host that kept a force-released extent gives its tag group back: it reports only what the device still has",
+          arguments: [false, true])
+    func staleExtentInGroupRelease(revoke: Bool) throws {
+        let f = try F(sharable: false, revoke: revoke)
+        f.add(host: 0, .prescriptive, extents: [F.ext(0, 2, F.tag(1)), F.ext(4, 2, F.tag(1))])
+        f.fabric.run()
+        _ = f.fmEvents()
+        let host = try #require(f.fabric.host(0))
+        _ = host.takeAnswers()
+        #expect(f.release(host: 0, .prescriptive, forced: true, extents: [F.ext(0, 2)]) == .success)
+        f.fabric.run()
+        // Linux ignores it (the extent stays, stale); a revoking host drops the group.
+        #expect(host.staleExtents.isEmpty == revoke)
+        #expect(f.release(host: 0, tag: F.tag(1)) == (revoke ? .invalidInput : .success))
+        f.fabric.run()
+        let answers = host.takeAnswers()
+        #expect(answers.allSatisfy { $0.1 == .success }, "\(answers)")
+        #expect(f.fmEvents().filter { !$0.more }.count == answers.count)
+        #expect(f.list(0).isEmpty && host.view.isEmpty && host.staleExtents.isEmpty)
+        #expect(f.dev.capacityTotals.free == f.dev.capacityTotals.total)
+        f.check()
+    }
+
     @Test("forced prescriptive release of part of an extent: Invalid Input (the model does not split)")
     func forcedPartial() throws {
         let f = try F()
         f.add(host: 0, .free, mib: 4)
         f.fabric.run()
         #expect(f.release(host: 0, .prescriptive, forced: true, extents: [F.ext(0, 2)]) == .invalidInput)
+    }
+
+    @Test("a list naming part of an extent twice, or in overlapping ranges, still covers only part (found by tests/fuzz/fabric.c)",
+          arguments: [[F.ext(0, 4), F.ext(0, 4)], [F.ext(0, 4), F.ext(2, 4)], [F.ext(0, 2), F.ext(4, 2), F.ext(0, 2), F.ext(4, 2)]])
+    func forcedPartialRepeated(_ list: [DCExtentRecord]) throws {
+        let f = try F(revoke: false)
+        f.add(host: 0, .free, mib: 8)
+        f.add(host: 1, .free, mib: 8, tag: F.tag(1))
+        f.fabric.run()
+        _ = f.fmEvents()
+        #expect(f.list(1) == [F.ext(8, 8, F.tag(1))])
+        let totals = f.dev.capacityTotals, before = f.list(0)
+        // Forced: the device does not split extents.
+        #expect(f.release(host: 0, .prescriptive, forced: true, extents: list) == .invalidInput)
+        #expect(f.list(0) == before && f.dev.capacityTotals == totals)
+        // A Sharable tag is released whole or not at all.
+        let tagged = list.map { F.ext(($0.dpa - F.base) / F.mib + 8, $0.length / F.mib) }
+        #expect(f.release(host: 1, .prescriptive, extents: tagged) == .invalidInput)
+        f.fabric.run()
+        #expect(f.fabric.viewMismatches().isEmpty && f.dev.checkInvariants().isEmpty)
+        // Covering all of it, even twice, is whole.
+        #expect(f.release(host: 0, .prescriptive, forced: true, extents: [F.ext(0, 8), F.ext(0, 8)]) == .success)
+        #expect(f.list(0).isEmpty)
+    }
+
+    @Test("union of spans", arguments: [([(0, 9), (0, 9)], 10), ([(0, 9), (5, 14)], 15), ([(10, 19), (0, 4)], 15),
+                                        ([(0, 9), (2, 3), (10, 10)], 11), ([(0, UInt64.max - 1), (5, UInt64.max - 1)], UInt64.max)] as [([(UInt64, UInt64)], UInt64)])
+    func unionLength(_ spans: [(UInt64, UInt64)], _ want: UInt64) {
+        #expect(DCDevice.unionLength(spans.compactMap { Span(start: $0.0, last: $0.1) }) == want)
     }
 
     // MARK: shared lifetime, references, sanitize

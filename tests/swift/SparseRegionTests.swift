@@ -123,6 +123,20 @@ import Testing
         f.check()
     }
 
+    @Test("a tag group the region's extent limit cannot hold whole is rejected whole (found by tests/fuzz/fabric.c)")
+    func tagGroupOverLimit() throws {
+        let f = try F(maxPerGroup: 8, maxExtents: 4)
+        let a = F.tagA, b = F.tagB
+        #expect(try f.group([F.offer(0, 2)]).records.map(\.result) == [nil])
+        // 3 places left: the untagged extent takes one, tag a needs 3 (rejected
+        // whole), tag b needs 2 (fits), the last untagged finds none.
+        let answer = try f.group([F.offer(2, 2), F.offer(4, 2, a), F.offer(6, 2, a), F.offer(8, 2, a),
+                                  F.offer(10, 2, b), F.offer(12, 2, b), F.offer(14, 2)])
+        #expect(answer.records.map(\.result) == [nil, .noSpace, .noSpace, .noSpace, nil, nil, .noSpace])
+        #expect(f.region.extents.count == 4 && !f.region.extents.contains { $0.tag == a })
+        f.check()
+    }
+
     // MARK: tag-aware allocation
 
     @Test("Seed review: an old client that only writes size fails with EOPNOTSUPP")

@@ -171,13 +171,13 @@ extension DCDevice {
     func settleTags(_ touched: Set<DaxTag>, host h: Int) {
         var changed = false
         for tag in touched where !tag.isUntagged {
-            guard var t = tags[tag] else { continue }
-            let before = (t.accepted, t.pending)
-            t.pending.remove(UInt16(h))
-            if !hostAccepted(tag, h) { t.accepted.remove(UInt16(h)) }
-            if t.lists[UInt16(h)]?.isEmpty == true { t.lists[UInt16(h)] = nil }
-            tags[tag] = t
-            if before != (t.accepted, t.pending) { changed = true }
+            // In place: a copy stored back would copy the tag's lists.
+            guard let before = tags[tag].map({ ($0.accepted, $0.pending) }) else { continue }
+            let accepted = hostAccepted(tag, h)
+            tags[tag]?.pending.remove(UInt16(h))
+            if !accepted { tags[tag]?.accepted.remove(UInt16(h)) }
+            if tags[tag]?.lists[UInt16(h)]?.isEmpty == true { tags[tag]?.lists[UInt16(h)] = nil }
+            if let t = tags[tag], before != (t.accepted, t.pending) { changed = true }
             freeTagIfUnheld(tag)
         }
         if changed { tagsChanged() }

@@ -160,10 +160,14 @@ extension DCDevice {
     }
 
     /// A release may not cover part of a host's share of a Sharable tag,
-    /// nor (forced) part of an accepted extent.
+    /// nor (forced) part of an accepted extent. What a list covers of an
+    /// extent is the union of its pieces: a range named twice, or two
+    /// overlapping ranges, cover their bytes once.
     private func requireWholeSharedTags(_ accepted: [HostExtent], _ pieces: [(HostExtent, Span)], host h: Int, forced: Bool) throws(FabricError) {
+        var byExtent: [UInt64: [Span]] = [:]
+        for (e, s) in pieces { byExtent[e.record.dpa, default: []].append(s) }
         var coveredBytes: [UInt64: UInt64] = [:]
-        for (e, s) in pieces { coveredBytes[e.record.dpa, default: 0] &+= s.length }
+        for (dpa, spans) in byExtent { coveredBytes[dpa] = Self.unionLength(spans) }
         for e in accepted {
             let whole = coveredBytes[e.record.dpa] == e.record.length
             let tag = e.record.tag
@@ -176,6 +180,19 @@ extension DCDevice {
                 throw FabricError(.invalidInput, "a forced release covers part of extent \(e.record); the model does not split extents")
             }
         }
+    }
+
+    /// Bytes covered by `spans` (which may overlap or repeat).
+    static func unionLength(_ spans: [Span]) -> UInt64 {
+        var total: UInt64 = 0
+        var reach: UInt64?  // last byte counted so far
+        for s in spans.sorted(by: { $0.start < $1.start }) {
+            if let r = reach, s.last <= r { continue }
+            let from = reach.map { max(s.start, $0 &+ 1) } ?? s.start
+            total &+= s.last - from + 1
+            reach = s.last
+        }
+        return total
     }
 
     private func markSanitize(_ extents: [HostExtent]) {

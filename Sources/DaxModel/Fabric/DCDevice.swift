@@ -156,17 +156,21 @@ public final class DCDevice {
     /// The free DPA space of host `h` in region `r`.
     func dpaFree(_ h: Int, _ r: Int) -> FreeSpace { hosts[h].dpaFree[r] ?? FreeSpace(regions[r].span) }
 
+    /// Takes `span` from host `h`'s free DPA space in region `r`, changing
+    /// the stored holes in place: a copy taken out and stored back would
+    /// copy every hole of the host (copy on write) on each call.
     func takeDPA(_ h: Int, _ r: Int, _ span: Span) -> Bool {
-        var f = dpaFree(h, r)
-        guard f.take(span) else { return false }
-        hosts[h].dpaFree[r] = f
-        return true
+        let full = regions[r].span
+        let taken = hosts[h].dpaFree[r, default: FreeSpace(full)].take(span)
+        if !taken, hosts[h].dpaFree[r]?.total == full.length { hosts[h].dpaFree[r] = nil }
+        return taken
     }
 
+    /// Gives `span` back to host `h`'s free DPA space in region `r` (in
+    /// place); a region wholly free again keeps no holes.
     func giveDPA(_ h: Int, _ r: Int, _ span: Span) {
-        var f = dpaFree(h, r)
-        f.give(span)
-        hosts[h].dpaFree[r] = f.total == regions[r].span.length ? nil : f
+        guard hosts[h].dpaFree[r]?.give(span) != nil else { return }
+        if hosts[h].dpaFree[r]?.total == regions[r].span.length { hosts[h].dpaFree[r] = nil }
     }
 
     /// Appends a chain to host `h`'s DC event log (`more` on all but the

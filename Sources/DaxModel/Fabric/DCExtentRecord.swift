@@ -8,7 +8,9 @@ public struct DCExtentRecord: Hashable, Sendable, CustomStringConvertible {
     public var length: UInt64
     public var tag: DaxTag
     /// Shared extent sequence number: dense 0..n-1 over one host's extents
-    /// of a tag in a Sharable region; reserved (0 here for untagged) otherwise.
+    /// of a tag in a Sharable region as offered (a host that gave part of
+    /// them back keeps the others' numbers); reserved (0 here for
+    /// untagged) otherwise.
     public var sequence: UInt16
 
     public init(dpa: UInt64, length: UInt64, tag: DaxTag = .untagged, sequence: UInt16 = 0) {

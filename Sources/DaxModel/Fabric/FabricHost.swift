@@ -65,6 +65,7 @@ public final class FabricHost {
         } catch {
             throw FabricError(.internalError, "host \(id): \(error)")
         }
+        region.boundToFabric = true
         sharable = (0..<device.regionCount).map { device.regionSpec($0)?.sharable ?? false }
     }
 
@@ -82,6 +83,7 @@ public final class FabricHost {
         bus.tapEvents(of: [.released])
         bus.tapped = tapped
         self.region = region
+        region.boundToFabric = true
         sharable = (0..<device.regionCount).map { device.regionSpec($0)?.sharable ?? false }
         self.outstanding = outstanding
         self.staleExtents = staleExtents
@@ -145,8 +147,12 @@ public final class FabricHost {
             let ranges = accepted.map { DCRange(dpa: region.start &+ $0.offset, length: $0.length) }
             let code = send(.addResponse(host: id, accepted: ranges), device)
             if code == .success {
-                // A stale extent offered again and accepted again is live once more.
-                for r in ranges { staleExtents.remove(r) }
+                // A stale or revoked extent offered again and accepted
+                // again is live once more.
+                for r in ranges {
+                    staleExtents.remove(r)
+                    revokedByDevice.remove(r)
+                }
             } else {
                 // The device refused the answer (a dead offer): the kernel
                 // unwinds what it accepted.
@@ -174,18 +180,23 @@ public final class FabricHost {
         }
     }
 
-    /// Reports the host's completed releases (Release Dynamic Capacity).
+    /// Reports the host's completed releases (Release Dynamic Capacity),
+    /// except extents the device already took back by force: those this
+    /// batch revokes (a revoking host dropped them, or a release the host
+    /// deferred completed before it read the record) and those a Linux
+    /// host kept after ignoring a forced release (`staleExtents`). The
+    /// device no longer lists them, so naming them would make it refuse
+    /// the whole answer and keep the other extents the host gave back.
     private func drain(_ device: DCDevice) {
         for ev in bus.takeTapped() {
             guard ev.kind == .released else { continue }
             var ranges = ev.records.map { DCRange(dpa: region.start &+ $0.offset, length: $0.length) }
             if let n = outstanding[ev.requestId] {
                 outstanding[ev.requestId] = n - ev.records.count > 0 ? n - ev.records.count : nil
-            } else if forcedRequests.contains(ev.requestId) {
-                ranges.removeAll { revokedByDevice.remove($0) != nil }
-            } else {
+            } else if !forcedRequests.contains(ev.requestId) {
                 continue
             }
+            ranges.removeAll { revokedByDevice.remove($0) != nil || staleExtents.remove($0) != nil }
             if !ranges.isEmpty { _ = send(.release(host: id, extents: ranges), device) }
         }
         forcedRequests = []

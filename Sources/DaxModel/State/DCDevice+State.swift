@@ -322,7 +322,11 @@ extension DCDevice {
             }
             // A Sharable tag's extents on one host follow its logical
             // stream in list (sequence) order: each one's physical address
-            // is where the stream is at its start.
+            // is where the stream is at its start. A host that gave back
+            // part of its share (never one still offered it) holds a
+            // subsequence: numbers increasing, the stream skipping what
+            // went back, at most the tag's bytes.
+            let whole = !t.sharable || t.pending.contains(host)
             var span = 0
             var into: UInt64 = 0
             var named = Set<UInt64>()
@@ -336,19 +340,31 @@ extension DCDevice {
                 }
                 bytes &+= rec.length
                 guard t.sharable else { continue }
-                guard rec.sequence == UInt16(truncatingIfNeeded: i) else {
-                    throw r.bad("lists", "numbers host \(h)'s extents of a Sharable tag other than 0..n-1 in order")
+                let inOrder = whole ? rec.sequence == UInt16(truncatingIfNeeded: i) : i == 0 || rec.sequence > list[i - 1].sequence
+                guard inOrder else {
+                    throw r.bad("lists", "numbers host \(h)'s extents of a Sharable tag other than \(whole ? "0..n-1" : "increasingly") in order")
                 }
                 while span < t.spans.count, into >= t.spans[span].length {
                     into -= t.spans[span].length
                     span += 1
+                }
+                if !whole {
+                    // Skip forward to the span and offset holding its start.
+                    var s = span
+                    while s < t.spans.count, !(p.physical >= t.spans[s].start && p.physical <= t.spans[s].last
+                                                  && (s > span || p.physical &- t.spans[s].start >= into)) {
+                        s += 1
+                    }
+                    if s < t.spans.count { (span, into) = (s, p.physical &- t.spans[s].start) }
                 }
                 guard span < t.spans.count, p.home == t.home, p.physical == t.spans[span].start &+ into else {
                     throw r.bad("lists", "names \(rec) of host \(h), whose physical address is not where the tag's capacity is at that point")
                 }
                 into &+= rec.length
             }
-            guard bytes == t.length else { throw r.bad("lists", "give host \(h) \(bytes) bytes of the tag's \(t.length)") }
+            guard whole ? bytes == t.length : bytes <= t.length else {
+                throw r.bad("lists", "give host \(h) \(bytes) bytes of the tag's \(t.length)")
+            }
         }
     }
 
