@@ -196,7 +196,7 @@ for h in "${harnesses[@]}"; do
 		echo "REPLAY FAIL  $h  tests/fuzz/corpus/$h (a seed input)"
 		echo "             $(signature "$work/corpus.log")"
 	fi
-	replay_status[$h]="$n reproducers ($xfail open) + $(find "tests/fuzz/corpus/$h" -type f 2>/dev/null | wc -l) seeds: $bad failed"
+	replay_status[$h]="$n reproducers ($xfail open) + $({ find "tests/fuzz/corpus/$h" -type f 2>/dev/null || true; } | wc -l) seeds: $bad failed"
 	[ $bad -eq 0 ] || failed=1
 	echo "replay  $h: ${replay_status[$h]}"
 done
