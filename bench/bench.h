@@ -34,6 +34,8 @@ struct bench_opts {
 	long max_m;          /* --max-m N: largest device count (table b)    */
 	long max_e;          /* --max-e N: largest extent count (table c)    */
 	long view_mib;       /* --view-mib N: bytes mapped in table f        */
+	long fabric_hosts;   /* --fabric-hosts N: hosts of table h's largest row */
+	long fabric_extents; /* --fabric-extents N: its extents per host     */
 };
 
 enum {
@@ -44,6 +46,7 @@ enum {
 	T_THREADS = 1u << 4,
 	T_VIEWS = 1u << 5,
 	T_SCALE = 1u << 6,
+	T_FABRIC = 1u << 7,
 };
 
 extern struct bench_opts opt;
@@ -158,5 +161,6 @@ void table_memory(void);
 void table_threads(void);
 void table_views(void);
 void table_scale(void);
+void table_fabric(void);
 
 #endif

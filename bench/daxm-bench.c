@@ -4,9 +4,10 @@
  *   daxm-bench [--quick] [--budget S] [--only TABLE[,TABLE...]]
  *              [--iterations N] [--runs N] [--seed N]
  *              [--max-m N] [--max-e N] [--view-mib N]
+ *              [--fabric-hosts N --fabric-extents N]
  *
  * Tables (Markdown on stdout): calls, dynamic, sparse, memory, threads,
- * views. See bench/README.md. Built and run by scripts/bench.sh against
+ * views, scale, fabric. See bench/README.md. Built and run by scripts/bench.sh against
  * the installed library. Ratios are printed, never asserted.
  */
 #include "bench.h"
@@ -26,6 +27,7 @@ static const struct {
 	{ "threads", T_THREADS, table_threads },
 	{ "views", T_VIEWS, table_views },
 	{ "scale", T_SCALE, table_scale },
+	{ "fabric", T_FABRIC, table_fabric },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -36,14 +38,17 @@ static void usage(FILE *f)
 		"  --quick           tiny sizes and short runs (CI; well under 30 s)\n"
 		"  --budget S        seconds allowed per table row (default 60; quick 5)\n"
 		"  --only T[,T...]   tables: calls dynamic sparse memory threads views scale\n"
-		"                    (or a..f)\n"
+		"                    fabric (or a..h)\n"
 		"  --iterations N    calls table: exactly N calls per row, one run\n"
 		"                    (for callgrind; no calibration)\n"
 		"  --runs N          repetitions per measurement, median shown (default 5)\n"
 		"  --seed N          random seed (default 1)\n"
 		"  --max-m N         largest device count in the dynamic table\n"
 		"  --max-e N         largest extent count in the sparse table\n"
-		"  --view-mib N      MiB mapped in the views table (default 256)\n");
+		"  --view-mib N      MiB mapped in the views table (default 256)\n"
+		"  --fabric-hosts N --fabric-extents N\n"
+		"                    the fabric table's largest row: N hosts with N extents\n"
+		"                    each (default 64 x 10000; quick 8 x 500)\n");
 }
 
 static unsigned parse_only(const char *arg)
@@ -176,6 +181,16 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--view-mib")) {
 			opt.view_mib = parse_long(a, v);
+			i++;
+		} else if (!strcmp(a, "--fabric-hosts")) {
+			opt.fabric_hosts = parse_long(a, v);
+			if (opt.fabric_hosts < 1 || opt.fabric_hosts > 256)
+				die("--fabric-hosts: 1 to 256");
+			i++;
+		} else if (!strcmp(a, "--fabric-extents")) {
+			opt.fabric_extents = parse_long(a, v);
+			if (opt.fabric_extents < 100 || opt.fabric_extents % 10)
+				die("--fabric-extents: a multiple of 10, at least 100");
 			i++;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);

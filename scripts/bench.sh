@@ -12,10 +12,14 @@
 #   --scale       also count, under callgrind with a simulated cache,
 #                 instructions and last-level cache misses per sparse-region
 #                 operation at E = 1k and E = 1M extents (quick: 10k), next
-#                 to two plain C floors (table g; about 10 minutes at 1M)
+#                 to two plain C floors (table g; about 10 minutes at 1M),
+#                 and instructions per fabric operation at 8 x 100 and
+#                 64 x 10k extents (quick: 8 x 500; table h, about 12 more
+#                 minutes)
 #   other options go to daxm-bench: --budget S (seconds per table row,
 #                 default 60), --only calls,dynamic,sparse,memory,threads,views,
-#                 --runs N, --seed N, --max-m N, --max-e N, --view-mib N
+#                 scale,fabric, --runs N, --seed N, --max-m N, --max-e N,
+#                 --view-mib N, --fabric-hosts N --fabric-extents N
 #                 (see bench/README.md)
 #
 # Steps: CMake (Release, Ninja) builds the library into build-bench/ and
@@ -184,4 +188,52 @@ if [ "$scale" = 1 ]; then
 		printf "| %s | %.0f | %.0f | %.2fx | %.2f | %.2f |\n", name, ir[1, f] / d, ir[2, f] / d,
 			ir[2, f] / ir[1, f], ll[1, f] / d, ll[2, f] / d
 	}' "$build/callgrind-scale-1000.txt" "$build/callgrind-scale-$big.txt"
+
+	# Table h's operations: one process per size, collection on only inside
+	# the cg_fab_* functions of bench/fabric.c; the benchmark prints how
+	# many calls each got ("cg-calls NAME N" on stderr).
+	n=$([ "$quick" = 1 ] && echo 100 || echo 200)
+	sizes=("8 100" "$([ "$quick" = 1 ] && echo "8 500" || echo "64 10000")")
+	for he in "${sizes[@]}"; do
+		read -r h e <<<"$he"
+		out="$root/$build/callgrind-fabric-$h-$e.out"
+		daxm_log "callgrind: fabric table at $h hosts x $e extents, $n calls per operation"
+		valgrind --tool=callgrind --callgrind-out-file="$out" --collect-atstart=no --toggle-collect='cg_fab_*' \
+			"$exe" --only fabric --iterations "$n" --fabric-hosts "$h" --fabric-extents "$e" \
+			>/dev/null 2>"$build/callgrind-fabric-$h-$e.log" ||
+			{ cat "$build/callgrind-fabric-$h-$e.log" >&2; daxm_die "valgrind failed"; }
+		{
+			grep '^cg-calls ' "$build/callgrind-fabric-$h-$e.log"
+			callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$out"
+		} >"$build/callgrind-fabric-$h-$e.txt"
+	done
+	awk -v small="${sizes[0]}" -v large="${sizes[1]}" '
+	function num(s) { gsub(/,/, "", s); return s + 0 }
+	FNR == 1 { file++ }
+	/^cg-calls / { calls[file, $2] = $3 }
+	/cg_fab_[a-z_]+ / {
+		match($0, /cg_fab_[a-z_]+/)
+		ir[file, substr($0, RSTART + 7, RLENGTH - 7)] = num($1)
+	}
+	END {
+		split(small, s, " "); split(large, l, " ")
+		printf "\n## h. Instructions per fabric operation (callgrind)\n\n"
+		printf "| operation | instr., %s x %s | instr., %s x %s | ratio |\n", s[1], s[2], l[1], l[2]
+		print "|---|---:|---:|---:|"
+		row("Initiate Add, Prescriptive (1 extent)", "add_presc")
+		row("Initiate Add, Free (1 block)", "add_free")
+		row("delivery + host answer", "deliver")
+		row("Get DC Region Extent Lists page (64)", "list")
+		row("List Tags page (64)", "tags")
+		row("Initiate Release, Tag-based (10 extents) + delivery", "release")
+		row("Add Reference + Remove Reference", "refs")
+		row("Enable Shared Access (10 extents)", "esa")
+		row("manager event drain, per record", "drain")
+		row("host: select tag + size", "tagsize")
+	}
+	function row(name, f,   a, b) {
+		if (!calls[1, f] || !calls[2, f]) { printf "| %s | ? | ? | |\n", name; return }
+		a = ir[1, f] / calls[1, f]; b = ir[2, f] / calls[2, f]
+		printf "| %s | %.0f | %.0f | %.2fx |\n", name, a, b, b / a
+	}' "$build/callgrind-fabric-${sizes[0]// /-}.txt" "$build/callgrind-fabric-${sizes[1]// /-}.txt"
 fi
