@@ -1683,6 +1683,7 @@ struct daxm_fmapi_initiate_dc_add_req {
  *     Prescriptive: an extent's non-null tag that already exists; Enable
  *     Shared Access: a null or unknown tag, a region that does not exist
  *     or is not Sharable, a tag mapped through a non-Sharable region, a
+ *     tag whose capacity is not a multiple of the region's block size, a
  *     tag no host accepted yet, a host that holds or is offered it;
  *  2. DAXM_CXL_RC_INVALID_EXTENT_LIST (Prescriptive): ext_count 0 or over
  *     the host's extent budget; an extent empty, not block aligned, not

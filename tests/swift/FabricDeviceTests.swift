@@ -416,6 +416,20 @@ import Testing
         f.check()
     }
 
+    @Test("Enable Shared Access into a region of larger blocks: Invalid Input unless the tag is whole blocks there (found by tests/fuzz/fabric.c)")
+    func sharedAccessBlockSize() throws {
+        let f = try F { $0.regions[1].blockSize = 4 << 20; $0.regions[1].readOnly = false }
+        f.add(host: 0, .free, mib: 6, tag: F.tag(1))
+        f.add(host: 0, .free, mib: 8, tag: F.tag(2))
+        f.fabric.run()
+        #expect(f.add(host: 1, .enableSharedAccess, region: 1, tag: F.tag(1)) == .invalidInput)
+        #expect(f.add(host: 1, .enableSharedAccess, region: 0, tag: F.tag(1)) == .success)
+        #expect(f.add(host: 2, .enableSharedAccess, region: 1, tag: F.tag(2)) == .success)
+        f.fabric.run()
+        #expect(f.list(1).map(\.length) == [6 * F.mib] && f.list(2).allSatisfy { $0.dpa % (4 << 20) == 0 && $0.length % (4 << 20) == 0 })
+        f.check()
+    }
+
     // MARK: forced release
 
     @Test("§5.2.7: forced release of a pending offer: dead group, blocks back at once, host answer gets Invalid PA, manager sees length 0")

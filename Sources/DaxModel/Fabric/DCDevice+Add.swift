@@ -175,7 +175,8 @@ extension DCDevice {
     /// capacity a first host accepted (fabric.md leaves an ESA before
     /// that unconfirmed; the model refuses it, as the spec's recipe waits
     /// for the first Add Capacity Response), its home region is Sharable,
-    /// the target region exists and is Sharable, and the host neither
+    /// the target region exists and is Sharable, the tag's capacity is a
+    /// multiple of the target region's block size, and the host neither
     /// holds nor is offered the tag. The host's DPAs: the tag's own when
     /// the target is its home region and they are unused by the host,
     /// else lowest first fit in the target region (Resources Exhausted if
@@ -190,6 +191,10 @@ extension DCDevice {
             throw FabricError(.invalidInput, "region \(r) does not exist or is not Sharable")
         }
         guard t.sharable else { throw FabricError(.invalidInput, "tag \(req.tag) is mapped through a region that is not Sharable") }
+        // The host's extents of the tag are blocks of the target region.
+        guard t.length % regions[r].spec.blockSize == 0 else {
+            throw FabricError(.invalidInput, "tag \(req.tag)'s \(t.length) bytes are not a multiple of region \(r)'s block size \(regions[r].spec.blockSize)")
+        }
         guard t.established else { throw FabricError(.invalidInput, "tag \(req.tag) has not been accepted by a first host yet") }
         guard !t.accepted.contains(UInt16(h)), !t.pending.contains(UInt16(h)) else {
             throw FabricError(.invalidInput, "tag \(req.tag) is already accessible or pending to host \(h)")
