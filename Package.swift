@@ -21,7 +21,7 @@ let package = Package(
         // so Swift imports the very declarations C programs include.
         .target(name: "DaxModelHeader", path: "include", publicHeadersPath: "."),
         // The pure model: regions, devices, the kernel's allocator, sysfs text.
-        .target(name: "DaxModel", path: "Sources/DaxModel",
+        .target(name: "DaxModel", path: "Sources/DaxModel", exclude: ["Fabric/README.md"],
                 swiftSettings: [.define("DAXMODEL_INTERNAL_CHECKS", .when(configuration: .debug))]),
         // The C ABI: @implementation @c functions checked against daxmodel.h.
         .target(

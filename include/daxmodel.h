@@ -1436,6 +1436,21 @@ int daxm_fabric_get_host(struct daxm_fabric *fabric, unsigned int host_id,
 int daxm_fabric_deliver(struct daxm_fabric *fabric, unsigned int host_id);
 
 /*
+ * daxm_fabric_get_log_overflows - records host @host_id's DC event log
+ * dropped because it was full: the spec's Overflow Error Count, which a
+ * host reads with Get Event Records (Linux only logs it). Under spec and
+ * mhsld only Forced Capacity Release records are ever dropped (every other
+ * command answers Retry Required instead); the host then keeps the
+ * revoked extents and may later name them in an answer the device
+ * refuses. Under qemu any record past the log's depth is dropped. The
+ * count never decreases and is saved with the fabric.
+ * Returns the count (>= 0, clamped to INT_MAX), or -EINVAL (NULL),
+ * -ENOENT (no such host).
+ */
+int daxm_fabric_get_log_overflows(struct daxm_fabric *fabric,
+				  unsigned int host_id);
+
+/*
  * daxm_fabric_run - deliver to every host, in host order, round after
  * round until a round sends nothing and every log is empty (at most 8
  * rounds). Returns the number of answers sent (>= 0), or -EINVAL.

@@ -208,6 +208,15 @@ func cExtent(_ r: DCExtentRecord) -> daxm_fmapi_extent {
     }
 }
 
+@implementation @c public func daxm_fabric_get_log_overflows(_ fabric: OpaquePointer?, _ hostId: UInt32) -> Int32 {
+    withFabric(fabric, fallback: { $0 }) { f, _ throws(FabricFailure) in
+        guard hostId < UInt32(f.hosts.count) else {
+            throw .misuse(.noEntry, "no host \(hostId): the fabric has \(f.hosts.count)")
+        }
+        return Int32(clamping: f.fabric.device.eventLogOverflows(host: UInt16(truncatingIfNeeded: hostId)))
+    }
+}
+
 @implementation @c public func daxm_fabric_get_nr_events(_ fabric: OpaquePointer?) -> Int32 {
     withFabric(fabric, fallback: { $0 }) { f, _ in Int32(clamping: f.fabric.device.pendingFMEventCount) }
 }

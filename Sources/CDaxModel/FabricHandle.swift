@@ -182,6 +182,7 @@ final class FabricHandle: @unchecked Sendable {
         var broken: [String] = []
         #if DAXMODEL_INTERNAL_CHECKS
         broken = c.model.verifyAfterCall("\(Context.cName(function)) to host \(id)")
+        broken += fabric.deliveryMismatches(host: id).map { "after delivery: \($0)" }
         #endif
         let notes = c.pendingLog
         if !notes.isEmpty { c.pendingLog = [] }

@@ -57,51 +57,11 @@ final class FabricMemory: @unchecked Sendable {
 }
 
 /// What a host can reach, as the fabric last pushed it: the device's
-/// `memoryMap(host:)`, by DPA. Guarded by the host context's lock; written
-/// only by the fabric (fabric lock, then host lock), read by the host's
-/// daxm_dev_map.
+/// `decoding(host:)` (a copy that shares the device's storage until either
+/// changes). Guarded by the host context's lock; written only by the fabric
+/// (fabric lock, then host lock), read by the host's daxm_dev_map.
 final class HostMemoryTable: @unchecked Sendable {
-    var pieces: [HostMemoryPiece] = []
-
-    /// Index of the first piece ending after `dpa`. O(log n).
-    func first(endingAfter dpa: UInt64) -> Int {
-        var lo = 0, hi = pieces.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            let p = pieces[mid]
-            if p.dpa &+ p.length <= dpa { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
-
-    /// The pieces under host DPAs `start ..< start + length`, clipped to it.
-    func pieces(in start: UInt64, length: UInt64) -> [HostMemoryPiece] {
-        var out: [HostMemoryPiece] = []
-        let end = start &+ length
-        var i = first(endingAfter: start)
-        while i < pieces.count, pieces[i].dpa < end {
-            let p = pieces[i]
-            let lo = max(p.dpa, start), hi = min(p.dpa &+ p.length, end)
-            out.append(HostMemoryPiece(dpa: lo, physical: p.physical &+ (lo &- p.dpa), length: hi &- lo, readOnly: p.readOnly))
-            i += 1
-        }
-        return out
-    }
-
-    /// True when the table still decodes `piece` the same way.
-    func holds(_ piece: HostMemoryPiece) -> Bool {
-        var dpa = piece.dpa, left = piece.length
-        var i = first(endingAfter: dpa)
-        while left > 0 {
-            guard i < pieces.count, let phys = pieces[i].physical(of: dpa),
-                  phys == piece.physical &+ (dpa &- piece.dpa), pieces[i].readOnly == piece.readOnly else { return false }
-            let n = min(left, pieces[i].dpa &+ pieces[i].length &- dpa)
-            dpa &+= n
-            left -= n
-            i += 1
-        }
-        return true
-    }
+    var decoding = HostDecoding()
 }
 
 extension Context {
@@ -114,7 +74,7 @@ extension Context {
                    align: Int) throws(DaxErrorBox) -> (UnsafeMutableRawPointer, [HostMemoryPiece]) {
         var plan: [(Int, HostMemoryPiece)] = []
         for range in device.ranges {
-            for p in binding.table.pieces(in: range.start, length: range.length) {
+            for p in binding.table.decoding.pieces(in: range.start, length: range.length) {
                 if p.readOnly, prot & sys_prot_write != 0 {
                     throw DaxErrorBox(.permissionDenied, "\(device.name): 0x\(String(p.dpa, radix: 16)) is read-only capacity (a Read-Only DC region): map it PROT_READ")
                 }
@@ -143,9 +103,9 @@ extension Context {
     /// this context's lock held) and revokes every view that maps memory the
     /// host no longer reaches the same way: a forced release, whether the
     /// host kept the extent (Linux) or drops it at its next delivery.
-    func takeMemoryMap(_ pieces: [HostMemoryPiece], table: HostMemoryTable) {
-        table.pieces = pieces
-        for view in views.values where !view.revoked && !view.pieces.allSatisfy(table.holds) {
+    func takeMemoryMap(_ decoding: HostDecoding, table: HostMemoryTable) {
+        table.decoding = decoding
+        for view in views.values where !view.revoked && !view.pieces.allSatisfy(decoding.holds) {
             sys_revoke(view.address, length: view.length)
             view.revoked = true
             pendingLog.append((Priority.err, "\(view.device.name): the fabric revoked memory it mapped (a forced release); its view is revoked"))
@@ -170,7 +130,7 @@ extension FabricHandle {
         let stamp = fabric.device.memoryStamp(host: id)
         guard i < pushedStamps.count, pushedStamps[i] != stamp, let binding = c.fabricBinding else { return }
         pushedStamps[i] = stamp
-        c.takeMemoryMap(fabric.device.memoryMap(host: id), table: binding.table)
+        c.takeMemoryMap(fabric.device.decoding(host: id), table: binding.table)
     }
 
     /// After a command or delivery (fabric lock held): every host whose

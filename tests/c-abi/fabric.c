@@ -766,9 +766,22 @@ void test_fabric_codes(void)
 		CHECK_INT(fab_add_list(small, 0, &e[2], 1), DAXM_CXL_RC_RETRY_REQUIRED);
 		CHECK_INT(daxm_fabric_run(small), 1);
 		CHECK_OK(fab_add_list(small, 0, &e[2], 1)); /* room again */
-		/* A forced release never answers Retry Required. */
+		/* A forced release never answers Retry Required: its records
+		 * are dropped from the full log and counted; the host never
+		 * learns and keeps the two extents the device revoked. */
 		CHECK_OK(fab_add(small, 0, FREE, 0, 2 * MiB, NULL));
+		CHECK_INT(daxm_fabric_get_log_overflows(small, 0), 0);
 		CHECK_OK(fab_release_list(small, 0, FORCED, e, 2));
+		CHECK_INT(daxm_fabric_get_log_overflows(small, 0), 2);
+		CHECK_INT(daxm_fabric_run(small), 2);
+		CHECK_INT(fab_total(small, 0), 2);
+		{
+			struct daxm_ctx *h = fabric_host(small, 0);
+			CHECK_INT(count_extents(fab_region(h)), 4);
+			daxm_unref(h);
+		}
+		CHECK_INT(daxm_fabric_get_log_overflows(small, 0), 2);
+		CHECK_ERR(daxm_fabric_get_log_overflows(small, 1), ENOENT);
 		daxm_fabric_unref(small);
 	}
 
@@ -1126,6 +1139,7 @@ void test_fabric_misuse(void)
 			ROW_ERR(daxm_fabric_run(NULL), EINVAL),
 			ROW_ERR(daxm_fabric_next_event(NULL, &ev), EINVAL),
 			ROW_ERR(daxm_fabric_get_nr_events(NULL), EINVAL),
+			ROW_ERR(daxm_fabric_get_log_overflows(NULL, 0), EINVAL),
 			ROW_ERR(daxm_fabric_get_log_priority(NULL), EINVAL),
 			ROW_P(daxm_fabric_ref(NULL), NULL),
 			ROW_P(daxm_fabric_get_userdata(NULL), NULL),

@@ -65,7 +65,7 @@ static atomic_long ops_done[8]; /* per kind, for the verbose summary */
 /* The last operations, printed when the library's own check (debug
  * builds) finds a broken invariant: calls are serialized by the fabric's
  * lock, so the order here is close to theirs. */
-#define RING 512
+#define RING (1 << 16)
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
 static char ring[RING][128];
 static long ring_pos;
@@ -95,6 +95,31 @@ static void stress_log(struct daxm_fabric *f, int priority, const char *file, in
 		for (long p = ring_pos > RING ? ring_pos - RING : 0; p < ring_pos; p++)
 			printf("  %s\n", ring[p % RING]);
 	}
+	pthread_mutex_unlock(&ring_lock);
+}
+
+/* A host context's debug check after a delivery (the host sees what the
+ * device does not list, or misses what it lists): the first one prints the
+ * traced operations that name the first address in the message. */
+static void host_log(struct daxm_ctx *ctx, int priority, const char *file, int line, const char *fn,
+		     const char *msg)
+{
+	static atomic_int told;
+	const char *at = msg ? strstr(msg, "dpa 0x") : NULL;
+	char addr[24] = "";
+
+	(void)ctx, (void)priority, (void)file, (void)line;
+	if (!fn || strcmp(fn, "verifyAfterCall") != 0)
+		return;
+	t_result(0, __FILE__, __LINE__, "no broken invariant after a call", msg);
+	if (!at || atomic_fetch_add(&told, 1))
+		return;
+	sscanf(at + 6, "%20[0-9a-f]", addr);
+	pthread_mutex_lock(&ring_lock);
+	printf("fabric_stress: traced operations naming %s (newest last):\n", addr);
+	for (long p = ring_pos > RING ? ring_pos - RING : 0; p < ring_pos; p++)
+		if (*addr && strstr(ring[p % RING], addr))
+			printf("  %s\n", ring[p % RING]);
 	pthread_mutex_unlock(&ring_lock);
 }
 
@@ -149,6 +174,8 @@ static int code_ok(int rc)
 
 static void take_record(const struct daxm_fabric_event *ev)
 {
+	trace("mq: type %u host %u %#" PRIx64 "+%" PRIu64 "M flags %#x", ev->event_type, ev->host_id,
+	      ev->extent.start_dpa, ev->extent.len >> 20, ev->flags);
 	atomic_fetch_add(&records, 1);
 	if (!(ev->flags & DAXM_DC_EVENT_MORE))
 		atomic_fetch_add(&chain_ends, 1);
@@ -188,6 +215,27 @@ static int sorted_disjoint(const struct daxm_fmapi_get_dc_region_ext_list_rsp *r
 			return 0;
 	}
 	return 1;
+}
+
+/* A host whose DC event log dropped a record (a Forced Capacity Release
+ * that did not fit): it keeps extents the device revoked, and may name
+ * them in answers the device refuses (no manager chain) or never give
+ * back what a tag group shares with them. Its view is not compared and
+ * the chain count is a bound; everything the device says is still checked. */
+static int tainted(struct daxm_fabric *f, unsigned h)
+{
+	int n = daxm_fabric_get_log_overflows(f, h);
+
+	CHECK(n >= 0);
+	return n > 0;
+}
+
+static int any_tainted(struct daxm_fabric *f)
+{
+	for (unsigned h = 0; h < NHOSTS; h++)
+		if (tainted(f, h))
+			return 1;
+	return 0;
 }
 
 /* ---- the manager ----------------------------------------------------- */
@@ -329,6 +377,15 @@ static void *manager(void *arg)
 		case 17: /* release what a host holds: by tag or by list */
 			if (some_extent(w, host, &e)) {
 				uint8_t flags = rnd(&w->seed) % 8 == 0 ? DAXM_FMAPI_RELEASE_FORCED : 0;
+				/* Room in the host's log first: a Forced Capacity
+				 * Release record that does not fit is dropped, and the
+				 * host keeps what the device revoked (see tainted()). */
+				if (flags) {
+					int sent = daxm_fabric_deliver(w->f, host);
+					WCHECK(w, sent >= 0);
+					if (sent > 0)
+						atomic_fetch_add(&answers, sent);
+				}
 				if (rnd(&w->seed) % 8 == 0)
 					flags |= DAXM_FMAPI_RELEASE_SANITIZE;
 				if (e.tag[0] && rnd(&w->seed) % 2)
@@ -513,7 +570,7 @@ static void *host_user(void *arg)
 			break;
 		case 5: /* pin */
 			if (x && npins < MAX_PINS && daxm_extent_get(x) == 0) {
-				trace("host %u: pin %#" PRIx64, w->id, daxm_extent_get_offset(x));
+				trace("host %u: pin %#" PRIx64, w->id, (uint64_t)(daxm_extent_get_offset(x) + FB));
 				daxm_extent_ref(x);
 				pins[npins++] = x;
 			}
@@ -522,7 +579,7 @@ static void *host_user(void *arg)
 			if (npins) {
 				struct daxm_extent *p = pins[--npins];
 				rc = daxm_extent_put(p);
-				trace("host %u: put %#" PRIx64 ": %d", w->id, daxm_extent_get_offset(p), rc);
+				trace("host %u: put %#" PRIx64 ": %d", w->id, (uint64_t)(daxm_extent_get_offset(p) + FB), rc);
 				WCHECK(w, rc == 0 || rc == -ENODEV);
 				daxm_extent_unref(p);
 				atomic_fetch_add(&ops_done[5], 1);
@@ -536,8 +593,13 @@ static void *host_user(void *arg)
 			}
 			break;
 		default:
-			while (daxm_ctx_next_event(w->ctx, &ev) == 0)
+			while (daxm_ctx_next_event(w->ctx, &ev) == 0) {
+				for (uint32_t i = 0; i < ev->nr_records; i++)
+					trace("host %u: event %u request %" PRIu64 " %#" PRIx64 "+%" PRIu64 "M: %d", w->id,
+					      ev->type, ev->request_id, (uint64_t)(ev->records[i].offset + FB),
+					      ev->records[i].length >> 20, ev->records[i].result);
 				daxm_event_free(ev);
+			}
 		}
 		pause_briefly();
 	}
@@ -557,6 +619,28 @@ static void *host_user(void *arg)
 }
 
 /* ---- quiet checks ------------------------------------------------------- */
+
+/* A host holds an extent the device does not list: print it and the
+ * traced operations that name its address (the first few such extents). */
+static void explain_extra(unsigned h, struct daxm_extent *x)
+{
+	static int told;
+	char at[32];
+	uint8_t tag[DAXM_TAG_SIZE] = { 0 };
+
+	if (told++ >= 3)
+		return;
+	daxm_extent_get_tag(x, tag);
+	snprintf(at, sizeof(at), "%#" PRIx64, (uint64_t)(daxm_extent_get_offset(x) + FB));
+	printf("fabric_stress: host %u holds %s+%" PRIu64 "M tag %02x%02x state %d refcount %d, not listed; "
+	       "traced operations naming it:\n", h, at, daxm_extent_get_length(x) >> 20, tag[1], tag[2],
+	       daxm_extent_get_state(x), daxm_extent_get_refcount(x));
+	pthread_mutex_lock(&ring_lock);
+	for (long p = ring_pos > RING ? ring_pos - RING : 0; p < ring_pos; p++)
+		if (strstr(ring[p % RING], at + 2))
+			printf("  %s\n", ring[p % RING]);
+	pthread_mutex_unlock(&ring_lock);
+}
 
 static double seconds(void)
 {
@@ -579,8 +663,11 @@ static void quiesce(struct daxm_fabric *f)
 	drain(f, 1 << 30);
 	CHECK_INT(daxm_fabric_get_nr_events(f), 0);
 	CHECK_INT(atomic_load(&open_more), 0);
-	/* One manager chain per host answer. */
-	CHECK_INT(atomic_load(&chain_ends), atomic_load(&answers));
+	/* One manager chain per host answer (a refused answer gives none). */
+	if (any_tainted(f))
+		CHECK(atomic_load(&chain_ends) <= atomic_load(&answers));
+	else
+		CHECK_INT(atomic_load(&chain_ends), atomic_load(&answers));
 }
 
 static struct daxm_fmapi_get_dc_region_ext_list_rsp *whole_list(struct daxm_fabric *f, uint16_t h)
@@ -638,6 +725,8 @@ static void check_quiet(struct daxm_fabric *f, struct daxm_ctx *hosts[NHOSTS])
 			return;
 		/* The host context holds exactly what the device lists. */
 		daxm_extent_foreach(r, x) {
+			if (tainted(f, h))
+				break;
 			uint64_t dpa = daxm_extent_get_offset(x) + FB;
 			uint8_t tag[DAXM_TAG_SIZE];
 			uint32_t k;
@@ -645,8 +734,10 @@ static void check_quiet(struct daxm_fabric *f, struct daxm_ctx *hosts[NHOSTS])
 				if (l[h]->extents[k].start_dpa == dpa)
 					break;
 			CHECK(k < l[h]->extents_returned);
-			if (k == l[h]->extents_returned)
+			if (k == l[h]->extents_returned) {
+				explain_extra(h, x);
 				continue;
+			}
 			daxm_extent_get_tag(x, tag);
 			CHECK_U64(daxm_extent_get_length(x), l[h]->extents[k].len);
 			CHECK(memcmp(tag, l[h]->extents[k].tag, DAXM_TAG_SIZE) == 0);
@@ -654,7 +745,8 @@ static void check_quiet(struct daxm_fabric *f, struct daxm_ctx *hosts[NHOSTS])
 			CHECK_INT(daxm_extent_get_state(x), DAXM_EXTENT_ACCEPTED);
 			seen++;
 		}
-		CHECK_INT(seen, l[h]->extents_returned);
+		if (!tainted(f, h))
+			CHECK_INT(seen, l[h]->extents_returned);
 		held = realloc(held, (nheld + l[h]->extents_returned + 1) * sizeof(*held));
 		for (uint32_t k = 0; k < l[h]->extents_returned; k++) {
 			const xt *e = &l[h]->extents[k];
@@ -748,6 +840,7 @@ static void give_back(struct daxm_fabric *f)
 		int left = 0;
 		for (unsigned h = 0; h < NHOSTS; h++) {
 			struct daxm_fmapi_get_dc_region_ext_list_rsp *l = whole_list(f, (uint16_t)h);
+			int bad = tainted(f, h);
 			for (uint32_t k = 0; l && k < l->extents_returned; k++) {
 				const xt *e = &l->extents[k];
 				int rc = is_tagged(e->tag) ? fab_release_tag(f, (uint16_t)h, e->tag, 0, 0)
@@ -755,7 +848,9 @@ static void give_back(struct daxm_fabric *f)
 				/* a tag's second extent: its release is already asked */
 				CHECK(rc == 0 || rc == DAXM_CXL_RC_RETRY_REQUIRED || rc == DAXM_CXL_RC_INVALID_INPUT ||
 				      rc == DAXM_CXL_RC_INVALID_PHYSICAL_ADDRESS);
-				left++;
+				/* a tainted host may never give back what shares a
+				 * tag group with an extent it kept */
+				left += !bad;
 			}
 			free(l);
 		}
@@ -804,6 +899,7 @@ void test_fabric_stress(void)
 	daxm_fabric_set_log_fn(f, stress_log);
 	for (unsigned h = 0; h < NHOSTS; h++) {
 		hosts[h] = fabric_host(f, h);
+		daxm_set_log_fn(hosts[h], host_log);
 		hw[h] = (struct worker){ .f = f, .ctx = hosts[h], .id = h, .seed = 101 + h };
 		CHECK(pthread_create(&ht[h], NULL, host_user, &hw[h]) == 0);
 	}
@@ -851,21 +947,40 @@ void test_fabric_stress(void)
 		       atomic_load(&ops_done[1]), atomic_load(&ops_done[2]), atomic_load(&ops_done[3]),
 		       atomic_load(&ops_done[4]), atomic_load(&ops_done[5]));
 
-	/* No block leaked: all given back, each region can be offered whole. */
+	/* No block leaked: all given back, each region can be offered whole
+	 * (to a host that kept nothing stale, which accepts it). */
 	give_back(f);
-	for (unsigned h = 0; h < NHOSTS; h++)
-		CHECK_INT(fab_total(f, (uint16_t)h), 0);
 	{
 		struct daxm_fmapi_dc_list_tags_rsp head;
 		struct daxm_fmapi_dc_list_tags_req q = { 0, 0 };
+		int clean[2], n = 0, held = 0, ntainted = 0;
+
+		for (unsigned h = 0; h < NHOSTS; h++) {
+			int bad = tainted(f, h);
+			if (!bad)
+				CHECK_INT(fab_total(f, (uint16_t)h), 0);
+			held += fab_total(f, (uint16_t)h) != 0;
+			ntainted += bad;
+			if (!bad && n < 2)
+				clean[n++] = (int)h;
+		}
 		CHECK_OK(daxm_fmapi_dc_list_tags(f, &q, &head, sizeof(head)));
-		CHECK_INT(head.total_num_tags, 0);
+		if (!held)
+			CHECK_INT(head.total_num_tags, 0);
+		if (verbose() || held)
+			printf("fabric_stress: %d of %d hosts dropped a Forced Capacity Release record (%s)\n",
+			       ntainted, NHOSTS,
+			       held ? "they keep capacity: whole regions not offered" : "nothing kept");
+		if (!held && n) {
+			int h0 = clean[0], h1 = clean[n - 1];
+			CHECK_OK(fab_add(f, (uint16_t)h0, CONTIG, 0, RLEN, NULL));
+			CHECK_OK(fab_add(f, (uint16_t)h1, CONTIG, 1, RLEN, NULL));
+			quiesce(f);
+			CHECK_INT(fab_total(f, (uint16_t)h0), h0 == h1 ? 2 : 1);
+			if (h0 != h1)
+				CHECK_INT(fab_total(f, (uint16_t)h1), 1);
+		}
 	}
-	CHECK_OK(fab_add(f, 0, CONTIG, 0, RLEN, NULL));
-	CHECK_OK(fab_add(f, 1, CONTIG, 1, RLEN, NULL));
-	quiesce(f);
-	CHECK_INT(fab_total(f, 0), 1);
-	CHECK_INT(fab_total(f, 1), 1);
 	for (unsigned h = 0; h < NHOSTS; h++)
 		daxm_unref(hosts[h]);
 	daxm_fabric_unref(f);

@@ -87,7 +87,6 @@ struct host {
 	int nforced;
 	int forced_lost; /* more than MAX_FORCED, or a Forced Capacity Release
 			    record may have been dropped: views not compared */
-	int posted;      /* records may wait in its DC event log */
 };
 
 struct home {
@@ -1184,7 +1183,6 @@ static void op_add(struct fz *z)
 		}
 		if (host >= z->nhosts && z->profile != DAXM_FABRIC_PROFILE_QEMU)
 			fuzz_fail("5604h for host %u of %d succeeded", host, z->nhosts);
-		z->h[host < z->nhosts ? host : 0].posted = 1;
 	}
 	if (rc > 0 && host >= z->nhosts && z->profile != DAXM_FABRIC_PROFILE_QEMU && rc != DAXM_CXL_RC_INVALID_INPUT)
 		fuzz_fail("5604h for host %u of %d: %d, not Invalid Input", host, z->nhosts, rc);
@@ -1202,6 +1200,7 @@ static void op_release(struct fz *z)
 	uint8_t tagbuf[DAXM_TAG_SIZE];
 	const xt *mine = pick_listed(z, h);
 	struct daxm_fmapi_initiate_dc_release_req *q;
+	int overflows;
 	struct span forced[8];
 	int nf = 0;
 	size_t size;
@@ -1259,6 +1258,7 @@ static void op_release(struct fz *z)
 				forced[nf++] = (struct span){ q->extents[i].start_dpa, q->extents[i].len };
 		}
 	}
+	overflows = daxm_fabric_get_log_overflows(z->f, (unsigned)h);
 	rc = FM(daxm_fmapi_initiate_dc_release(z->f, size >= sizeof(*q) || in_u8(in) & 1 ? q : NULL, size));
 	if (size >= sizeof(*q)) {
 		TRACE("release host %u flags %#x len %#" PRIx64 " tag %s n %u size %zu: %d\n", q->host_id, q->flags,
@@ -1275,16 +1275,19 @@ static void op_release(struct fz *z)
 		fuzz_fail("5605h: in_size %zu cannot hold %u extents, yet %d", size, q->ext_count, rc);
 	if (rc == 0) {
 		/* Forced Capacity Release records that do not fit the host's log
-		 * are dropped (Fabric/README.md): the host then never learns of
-		 * the revocation, keeps the extents, and may later release them
-		 * in an answer the device refuses. */
-		uint32_t k = (flags & 0xF) == DAXM_FMAPI_REMOVAL_POLICY_TAG_BASED ? (uint32_t)nf : q->ext_count;
-		if ((flags & DAXM_FMAPI_RELEASE_FORCED) && z->profile != DAXM_FABRIC_PROFILE_QEMU &&
-		    (z->h[h].posted || k > z->spec.event_log_depth || z->h[h].forced_lost)) {
+		 * are dropped and counted (Fabric/README.md): the host then never
+		 * learns of the revocation, keeps the extents, and may later
+		 * release them in an answer the device refuses. Only a forced
+		 * release drops records outside qemu. */
+		int now = daxm_fabric_get_log_overflows(z->f, (unsigned)h);
+		if (now < overflows)
+			fuzz_fail("host %d's overflow count went from %d to %d", h, overflows, now);
+		if (now != overflows && z->profile != DAXM_FABRIC_PROFILE_QEMU) {
+			if (!(flags & DAXM_FMAPI_RELEASE_FORCED))
+				fuzz_fail("an unforced release dropped %d records from host %d's log", now - overflows, h);
 			z->h[h].forced_lost = 1;
 			z->chains_inexact = 1;
 		}
-		z->h[h].posted = 1;
 		for (int i = 0; i < nf; i++)
 			note_forced(z, h, forced[i].start, forced[i].len);
 		if (z->profile == DAXM_FABRIC_PROFILE_QEMU)
@@ -1439,8 +1442,6 @@ static void op_set_config(struct fz *z)
 				  z->reg[q.region_id].sanitize_on_release);
 		if (z->profile == DAXM_FABRIC_PROFILE_QEMU)
 			z->qemu_posted++;
-		for (int h = 0; h < z->nhosts; h++)
-			z->h[h].posted = 1;
 	}
 	z->quiet = 0;
 }
@@ -1463,14 +1464,11 @@ static void op_deliver(struct fz *z)
 		}
 		if (host == 0)
 			z->qemu_posted = 0;
-		z->h[host].posted = 0;
 		z->quiet = 0;
 		z->touched |= 1u << host;
 	} else {
 		rc = daxm_fabric_run(z->f);
 		z->touched = ~0u;
-		for (int h = 0; h < z->nhosts; h++)
-			z->h[h].posted = 0;
 		z->qemu_posted = 0;
 		z->quiet = 1;
 	}

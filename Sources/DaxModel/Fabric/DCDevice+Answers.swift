@@ -108,6 +108,7 @@ extension DCDevice {
         filed.record = profile.acceptedRecord(e.record)
         hosts[h].accepted.insert(filed, key: e.record.dpa)
         mapChanged(h)
+        decodeAccepted(filed, host: h)
         if !sharedAccess {
             let tag = e.record.tag
             let owner: BlockOwner = !tag.isUntagged && (tags[tag]?.sharable ?? false) ? .shared(tag: tag) : .owned(host: UInt16(h))
@@ -142,6 +143,7 @@ extension DCDevice {
         let sanitize = sanitizeRequested.remove(e.physical) != nil || asked
         hosts[h].accepted.remove(e.record.dpa) { $0.group == e.group }
         mapChanged(h)
+        decodeDropped(e, host: h)
         if let s = e.span { giveDPA(h, e.region, s) }
         hosts[h].countTag(e.record.tag, -1)
         let tag = e.record.tag

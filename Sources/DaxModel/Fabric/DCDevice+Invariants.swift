@@ -58,6 +58,9 @@ extension DCDevice {
             let counted = r.blocks.bytes(.reserved) &+ r.blocks.bytes(.owned) &+ r.blocks.bytes(.shared)
             if counted != sum { bad.append("region \(r.index): state totals \(counted) != runs \(sum)") }
         }
+        for h in hosts.indices where decodingAsRead(host: h) != decodingRebuilt(host: h) {
+            bad.append("host \(h): its kept decoding \(decodingAsRead(host: h).pieces) differs from one built from its extents \(decodingRebuilt(host: h).pieces)")
+        }
         for (h, ld) in hosts.enumerated() {
             var used: [Int: UInt64] = [:]
             var tagCounts: [DaxTag: Int] = [:]

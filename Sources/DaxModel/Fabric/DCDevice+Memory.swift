@@ -25,66 +25,133 @@ public struct HostMemoryPiece: Hashable, Sendable {
 /// to let hosts that share a tag see the same bytes. Pure: the model says
 /// which host DPA reaches which physical byte; a layer outside the model
 /// owns the bytes (see `Sources/CDaxModel/FabricMemory.swift`).
+///
+/// An extent a host was given directly is one piece at its own address;
+/// an extent of a Sharable tag (Enable Shared Access or not) reaches the
+/// tag's capacity at its place in the tag's logical order (the host's
+/// extents of the tag, in list order, follow the tag's physical spans in
+/// the order they were allocated), so it may be several pieces, elsewhere
+/// than its DPA. Pending and dead offers reach nothing; neither does
+/// capacity the device revoked by force, whatever the host still believes.
 extension DCDevice {
-    /// Host `host`'s accepted extents as pieces of physical capacity, by
-    /// DPA (empty for no such host). An extent the host was given directly
-    /// is one piece at its own address; an Enable Shared Access extent
-    /// reaches the tag's capacity at its place in the tag's logical order
-    /// (the host's extents of a tag, in sequence order, follow the tag's
-    /// physical spans, in the order they were allocated), so it may be
-    /// several pieces, elsewhere than its DPA. Pending and dead offers
-    /// reach nothing; neither does capacity the device revoked by force,
-    /// whatever the host still believes.
-    /// - Complexity: O(n + s) for n accepted extents and s spans of the
-    ///   Sharable tags they hold.
-    public func memoryMap(host: UInt16) -> [HostMemoryPiece] {
-        guard Int(host) < hosts.count else { return [] }
+    /// Host `host`'s decoding (empty for no such host). Kept as extents
+    /// are accepted and taken; the Sharable tags the host's share of
+    /// changed since the last read are decoded again here.
+    /// - Complexity: O(1) when nothing changed; otherwise O((k + s) log n)
+    ///   for the k extents and s spans of the tags that changed.
+    public func decoding(host: UInt16) -> HostDecoding {
+        guard Int(host) < hosts.count else { return HostDecoding() }
         let h = Int(host)
-        var logical: [DaxTag: [UInt64: UInt64]] = [:]
+        if !hosts[h].redecode.isEmpty {
+            var d = hosts[h].decoding
+            hosts[h].decoding = HostDecoding()  // `d` unshared here, unless a memory layer holds a copy
+            for tag in hosts[h].redecode { redecodeShared(tag, host: h, into: &d) }
+            hosts[h].decoding = d
+            hosts[h].redecode = []
+        }
+        return hosts[h].decoding
+    }
+
+    /// `decoding(host:)` without storing what it decodes again (for the
+    /// invariant check, which must not change the device).
+    func decodingAsRead(host h: Int) -> HostDecoding {
+        var d = hosts[h].decoding
+        for tag in hosts[h].redecode { redecodeShared(tag, host: h, into: &d) }
+        return d
+    }
+
+    /// `decoding(host:)`'s pieces, ascending. O(n).
+    public func memoryMap(host: UInt16) -> [HostMemoryPiece] { decoding(host: host).pieces }
+
+    /// Changes whenever `decoding(host:)` may (an extent accepted by or
+    /// taken from that host); 0 for no such host.
+    public func memoryStamp(host: UInt16) -> UInt64 {
+        Int(host) < hosts.count ? hosts[Int(host)].memoryStamp : 0
+    }
+
+    /// Accepted extent `e` of host `h` now decodes (`acceptPending`).
+    func decodeAccepted(_ e: HostExtent, host h: Int) {
+        let tag = e.record.tag
+        if !tag.isUntagged, tags[tag]?.sharable == true {
+            hosts[h].redecode.insert(tag)
+        } else {
+            hosts[h].decoding.insert(HostMemoryPiece(dpa: e.record.dpa, physical: e.physical, length: e.record.length,
+                                                     readOnly: regions[e.region].spec.readOnly))
+        }
+    }
+
+    /// Accepted extent `e` of host `h` no longer decodes (`dropAccepted`):
+    /// its pieces go now; the rest of a Sharable tag's share is decoded
+    /// again (its logical order moved).
+    func decodeDropped(_ e: HostExtent, host h: Int) {
+        if let span = e.span { hosts[h].decoding.remove(startingIn: span) }
+        let tag = e.record.tag
+        if !tag.isUntagged, tags[tag]?.sharable == true { hosts[h].redecode.insert(tag) }
+    }
+
+    /// Host `h`'s extents of Sharable tag `tag`, decoded again.
+    private func redecodeShared(_ tag: DaxTag, host h: Int, into d: inout HostDecoding) {
+        guard let t = tags[tag], let list = t.lists[UInt16(h)] else { return }
+        for r in list where hosts[h].accepted.find(r.dpa, where: { $0.record.tag == tag }) != nil {
+            if let span = r.span { d.remove(startingIn: span) }
+        }
+        for piece in sharedPieces(t, list: list, host: h) { d.insert(piece) }
+    }
+
+    /// The pieces of `list` (host `h`'s extents of Sharable tag `t`, in
+    /// its logical order). O(k + s).
+    private func sharedPieces(_ t: FabricTag, list: [DCExtentRecord], host h: Int) -> [HostMemoryPiece] {
         var out: [HostMemoryPiece] = []
-        for e in hosts[h].accepted {
-            let readOnly = regions[e.region].spec.readOnly
-            let tag = e.record.tag
-            guard !tag.isUntagged, let t = tags[tag], t.sharable else {
-                out.append(HostMemoryPiece(dpa: e.record.dpa, physical: e.physical, length: e.record.length, readOnly: readOnly))
-                continue
-            }
-            if logical[tag] == nil {
-                var offsets: [UInt64: UInt64] = [:]
-                var at: UInt64 = 0
-                for r in t.lists[host] ?? [] {
-                    offsets[r.dpa] = at
-                    at &+= r.length
-                }
-                logical[tag] = offsets
-            }
-            guard let start = logical[tag]?[e.record.dpa] else {
-                // Not in the tag's list (cannot happen: checkInvariants);
-                // the extent's own physical start is the best guess.
-                out.append(HostMemoryPiece(dpa: e.record.dpa, physical: e.physical, length: e.record.length, readOnly: readOnly))
-                continue
-            }
-            var dpa = e.record.dpa
-            var skip = start
-            var need = e.record.length
-            for s in t.spans where need > 0 {
-                if skip >= s.length {
-                    skip -= s.length
-                    continue
-                }
+        var spanIndex = 0, skip: UInt64 = 0  // where the next extent starts in the tag's spans
+        for r in list {
+            let accepted = hosts[h].accepted.find(r.dpa, where: { $0.record.tag == t.tag }).map { hosts[h].accepted.value(at: $0) }
+            let readOnly = accepted.map { regions[$0.region].spec.readOnly } ?? false
+            var dpa = r.dpa, need = r.length
+            while need > 0, spanIndex < t.spans.count {
+                let s = t.spans[spanIndex]
                 let n = min(need, s.length - skip)
-                out.append(HostMemoryPiece(dpa: dpa, physical: s.start &+ skip, length: n, readOnly: readOnly))
+                if accepted != nil { out.append(HostMemoryPiece(dpa: dpa, physical: s.start &+ skip, length: n, readOnly: readOnly)) }
                 dpa &+= n
                 need -= n
-                skip = 0
+                skip += n
+                if skip == s.length {
+                    spanIndex += 1
+                    skip = 0
+                }
+            }
+            if need > 0, let e = accepted {
+                // Past the tag's capacity (cannot happen: checkInvariants);
+                // the extent's own physical start is the best guess.
+                out.append(HostMemoryPiece(dpa: dpa, physical: e.physical &+ (r.length - need), length: need, readOnly: readOnly))
             }
         }
         return out
     }
 
-    /// Changes whenever `memoryMap(host:)` may (an extent accepted by or
-    /// taken from that host); 0 for no such host.
-    public func memoryStamp(host: UInt16) -> UInt64 {
-        Int(host) < hosts.count ? hosts[Int(host)].memoryStamp : 0
+    /// Every host's decoding computed from scratch, for the invariant
+    /// check: it must equal `decoding(host:)`. O(n + s).
+    func decodingRebuilt(host h: Int) -> HostDecoding {
+        var d = HostDecoding()
+        var done = Set<DaxTag>()
+        for e in hosts[h].accepted {
+            let tag = e.record.tag
+            if !tag.isUntagged, let t = tags[tag], t.sharable {
+                if done.insert(tag).inserted, let list = t.lists[UInt16(h)] {
+                    for piece in sharedPieces(t, list: list, host: h) { d.insert(piece) }
+                }
+            } else {
+                d.insert(HostMemoryPiece(dpa: e.record.dpa, physical: e.physical, length: e.record.length,
+                                         readOnly: regions[e.region].spec.readOnly))
+            }
+        }
+        return d
+    }
+
+    /// After a load: every host's decoding from its restored extents.
+    func rebuildDecodings() {
+        for h in hosts.indices {
+            hosts[h].decoding = decodingRebuilt(host: h)
+            hosts[h].redecode = []
+        }
     }
 }

@@ -65,18 +65,24 @@ public final class Fabric {
     /// host's extents are compared as the device files accepted ones: under
     /// `qemu` the host keeps the tag and sequence number it read in the Add
     /// Capacity record while the device lists a null tag and sequence 0.
-    public func viewMismatches() -> [String] {
-        var bad: [String] = []
-        for host in hosts {
-            let page = try? device.getExtentList(host: host.id, count: Int(UInt32.max), startIndex: 0)
-            let deviceList = (page?.extents ?? []).sorted { $0.dpa < $1.dpa }
-            let seen = host.view.filter { !host.staleExtents.contains(DCRange(dpa: $0.dpa, length: $0.length)) }
-                .map(device.profile.acceptedRecord)
-            if seen != deviceList {
-                let only = seen.filter { !deviceList.contains($0) }, missing = deviceList.filter { !seen.contains($0) }
-                bad.append("host \(host.id): sees \(only) the device does not list; misses \(missing)")
-            }
-        }
-        return bad
+    public func viewMismatches() -> [String] { hosts.flatMap { viewMismatches(of: $0) } }
+
+    /// The internal check after a delivery to host `id` (its log is empty
+    /// and its releases are reported): `viewMismatches()` for that host,
+    /// unless forced removal left it unrepaired (Fabric/README.md): its log
+    /// dropped a record, or it kept a stale extent.
+    public func deliveryMismatches(host id: UInt16) -> [String] {
+        guard let h = host(id), device.eventLogOverflows(host: id) == 0, h.staleExtents.isEmpty else { return [] }
+        return viewMismatches(of: h)
+    }
+
+    private func viewMismatches(of host: FabricHost) -> [String] {
+        let page = try? device.getExtentList(host: host.id, count: Int(UInt32.max), startIndex: 0)
+        let deviceList = (page?.extents ?? []).sorted { $0.dpa < $1.dpa }
+        let seen = host.view.filter { !host.staleExtents.contains(DCRange(dpa: $0.dpa, length: $0.length)) }
+            .map(device.profile.acceptedRecord)
+        guard seen != deviceList else { return [] }
+        let only = seen.filter { !deviceList.contains($0) }, missing = deviceList.filter { !seen.contains($0) }
+        return ["host \(host.id): sees \(only) the device does not list; misses \(missing)"]
     }
 }

@@ -30,6 +30,11 @@ struct HostLD: Sendable {
     /// generation never moves): a memory layer's cue to decode again
     /// (`DCDevice.memoryMap(host:)`). Not saved.
     var memoryStamp: UInt64 = 0
+    /// What the host reaches (`DCDevice.decoding(host:)`), kept up to date
+    /// as extents come and go, except the Sharable tags in `redecode`,
+    /// whose pieces are recomputed when it is next read. Not saved.
+    var decoding = HostDecoding()
+    var redecode: Set<DaxTag> = []
 
     var extentsUsed: Int { accepted.count + pending.count }
     var availableExtents: Int { max(0, maxExtents - extentsUsed) }

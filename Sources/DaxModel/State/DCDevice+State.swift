@@ -143,6 +143,7 @@ extension DCDevice {
             device.fmEvents.append(e)
         }
         if device.fmEvents.last?.more == true { throw r.bad("fm_events", "ends inside a chain (its last record has more set)") }
+        device.rebuildDecodings()
         guard device.fmEvents.lazy.filter({ !$0.more }).count <= device.answersConsumed else {
             throw r.bad("answers_consumed", "is below the record chains waiting in fm_events")
         }

@@ -1,0 +1,83 @@
+/// What one host can reach through the device's decoding: its accepted
+/// extents as pieces of physical capacity (`HostMemoryPiece`), ordered by
+/// host DPA, never overlapping. The device keeps one per host up to date as
+/// extents are accepted and taken (`DCDevice.decoding(host:)`), so a change
+/// costs what it touches, not the host's whole list. It is a value: a
+/// memory layer keeps a copy in O(1), and the two share their storage
+/// until one of them changes (then the changed side copies one block of
+/// entries and the block list).
+public struct HostDecoding: Sendable, Equatable {
+    private var list = SortedList<HostMemoryPiece>()
+
+    public init() {}
+
+    /// Pieces, ascending.
+    public var count: Int { list.count }
+
+    /// Every piece, ascending by DPA. O(n).
+    public var pieces: [HostMemoryPiece] { Array(list) }
+
+    /// The pieces under host DPAs `start ..< start + length`, clipped to
+    /// that range. O(log n + k).
+    public func pieces(in start: UInt64, length: UInt64) -> [HostMemoryPiece] {
+        var out: [HostMemoryPiece] = []
+        let end = start &+ length
+        var at = firstEnding(after: start)
+        while let p = at {
+            let piece = list.value(at: p)
+            guard piece.dpa < end else { break }
+            let lo = max(piece.dpa, start), hi = min(piece.dpa &+ piece.length, end)
+            if hi > lo {
+                out.append(HostMemoryPiece(dpa: lo, physical: piece.physical &+ (lo &- piece.dpa), length: hi &- lo,
+                                           readOnly: piece.readOnly))
+            }
+            at = list.position(after: p)
+        }
+        return out
+    }
+
+    /// True when every byte of `piece` still decodes to the same physical
+    /// byte with the same access. O(log n + k).
+    public func holds(_ piece: HostMemoryPiece) -> Bool {
+        var dpa = piece.dpa, left = piece.length
+        var at = firstEnding(after: dpa)
+        while left > 0 {
+            guard let p = at else { return false }
+            let q = list.value(at: p)
+            guard let phys = q.physical(of: dpa), phys == piece.physical &+ (dpa &- piece.dpa),
+                  q.readOnly == piece.readOnly else { return false }
+            let n = min(left, q.dpa &+ q.length &- dpa)
+            dpa &+= n
+            left -= n
+            at = list.position(after: p)
+        }
+        return true
+    }
+
+    /// Adds `piece` (it overlaps no piece held).
+    mutating func insert(_ piece: HostMemoryPiece) {
+        guard piece.length > 0 else { return }
+        list.insert(piece, key: piece.dpa)
+    }
+
+    /// Removes every piece that starts inside `span` (an extent's range:
+    /// pieces never straddle extents). O(log n + k).
+    mutating func remove(startingIn span: Span) {
+        while let p = list.lowerBound(span.start), list.value(at: p).dpa <= span.last {
+            _ = list.remove(at: p)
+        }
+    }
+
+    /// The first piece that ends after `dpa`, if any.
+    private func firstEnding(after dpa: UInt64) -> SortedList<HostMemoryPiece>.Position? {
+        guard dpa < UInt64.max else { return nil }
+        if let p = list.lastBefore(dpa &+ 1) {
+            let q = list.value(at: p)
+            if q.dpa &+ q.length > dpa { return p }
+            return list.position(after: p)
+        }
+        return list.firstPosition
+    }
+
+    public static func == (a: HostDecoding, b: HostDecoding) -> Bool { a.list.elementsEqual(b.list) }
+}
