@@ -59,7 +59,10 @@ struct SortedBlocks<Layout: SortedListLayout>: Sequence {
         var offset: Int
     }
 
-    static var blockCapacity: Int { 512 }
+    /// 512 entries, or fewer for entries over 16 bytes, so that an insert
+    /// or removal moves at most about 8 KiB (a fabric host's extents are
+    /// ~90 bytes each: 91 per block).
+    static var blockCapacity: Int { Swift.max(64, Swift.min(512, 8192 / Swift.max(1, MemoryLayout<Layout.Stored>.stride))) }
 
     /// Every block non-empty and sorted; each block's first key is >= the
     /// previous block's last key.
