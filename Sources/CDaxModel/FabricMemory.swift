@@ -3,7 +3,7 @@ import DaxModelHeader
 
 // The fabric's memory: the bytes of the Dynamic Capacity device, shared by
 // its hosts. A view of a device on a host context maps the device's
-// memory through that host's decoding (DCDevice.memoryMap), so two hosts
+// memory through that host's decoding (DCDevice.decoding(host:)), so two hosts
 // sharing a tag see the same bytes.
 
 /// The device's memory: one sparse shared-memory file spanning the DC DPA

@@ -4,7 +4,7 @@ import Testing
 private typealias F = FabricFixture
 private let mib = F.mib
 
-/// The device's decoding for a memory layer (`DCDevice.memoryMap(host:)`):
+/// The device's decoding for a memory layer (`DCDevice.decoding(host:)`):
 /// which host DPA reaches which physical byte, and when it changes.
 @Suite("Fabric memory map")
 struct FabricMemoryTests {
@@ -61,5 +61,35 @@ struct FabricMemoryTests {
         #expect(f.fabric.host(0)?.staleExtents.count == 1)  // Linux kept it; the device decodes nothing
         #expect(f.dev.memoryMap(host: 0) == [])
         f.check()
+    }
+
+    @Test("HostDecoding: clipped range queries, holds, removal of an extent's pieces, copies that share until changed")
+    func decodingValue() {
+        var d = HostDecoding()
+        #expect(d.pieces(in: 0, length: 100) == [] && !d.holds(HostMemoryPiece(dpa: 0, physical: 0, length: 1, readOnly: false)))
+        // Two extents: one piece at 100..<110, two pieces at 200..<204, 204..<210.
+        d.insert(HostMemoryPiece(dpa: 200, physical: 1000, length: 4, readOnly: false))
+        d.insert(HostMemoryPiece(dpa: 100, physical: 500, length: 10, readOnly: true))
+        d.insert(HostMemoryPiece(dpa: 204, physical: 2000, length: 6, readOnly: false))
+        d.insert(HostMemoryPiece(dpa: 300, physical: 9, length: 0, readOnly: false))  // empty: ignored
+        #expect(d.count == 3)
+        #expect(d.pieces.map(\.dpa) == [100, 200, 204])
+        #expect(d.pieces(in: 105, length: 100) == [
+            HostMemoryPiece(dpa: 105, physical: 505, length: 5, readOnly: true),
+            HostMemoryPiece(dpa: 200, physical: 1000, length: 4, readOnly: false),
+            HostMemoryPiece(dpa: 204, physical: 2000, length: 1, readOnly: false),
+        ])
+        #expect(d.pieces(in: 110, length: 90) == [])
+        #expect(d.holds(HostMemoryPiece(dpa: 202, physical: 1002, length: 2, readOnly: false)))
+        #expect(!d.holds(HostMemoryPiece(dpa: 202, physical: 1002, length: 3, readOnly: false)))  // 204 is elsewhere
+        #expect(!d.holds(HostMemoryPiece(dpa: 100, physical: 500, length: 1, readOnly: false)))  // read-only there
+        #expect(!d.holds(HostMemoryPiece(dpa: 108, physical: 508, length: 4, readOnly: true)))  // runs past 110
+        #expect(!d.holds(HostMemoryPiece(dpa: UInt64.max, physical: 0, length: 1, readOnly: false)))
+        let copy = d
+        d.remove(startingIn: Span(start: 200, length: 10)!)
+        #expect(d.pieces.map(\.dpa) == [100])
+        #expect(copy.pieces.map(\.dpa) == [100, 200, 204] && copy != d)
+        d.remove(startingIn: Span(start: 0, length: 100)!)  // 100 starts past it
+        #expect(d.count == 1)
     }
 }

@@ -13,7 +13,7 @@ public struct DCRegionSpec: Hashable, Sendable {
     /// The DSMAS Sharable flag: Enable Shared Access may reach its capacity.
     public var sharable = false
     /// The DSMAS Read-Only flag (reported; hosts map it read-only: the
-    /// pieces of `DCDevice.memoryMap(host:)` say so).
+    /// pieces of `DCDevice.decoding(host:)` say so).
     public var readOnly = false
     /// Released capacity is sanitized (Attributes2 bit 0).
     public var sanitizeOnRelease = false

@@ -28,7 +28,7 @@ struct HostLD: Sendable {
     var generation: UInt32 = 0
     /// Changes whenever `accepted` does, in every profile (qemu's
     /// generation never moves): a memory layer's cue to decode again
-    /// (`DCDevice.memoryMap(host:)`). Not saved.
+    /// (`DCDevice.decoding(host:)`). Not saved.
     var memoryStamp: UInt64 = 0
     /// What the host reaches (`DCDevice.decoding(host:)`), kept up to date
     /// as extents come and go, except the Sharable tags in `redecode`,
