@@ -29,11 +29,15 @@ final class Lock: @unchecked Sendable {
         // sections here are a few hundred instructions, so two threads on
         // one context mostly find the lock free again within the spin
         // instead of paying a futex sleep and wake-up per hand-over.
+        #if canImport(Glibc)
         var attr = pthread_mutexattr_t()
         pthread_mutexattr_init(&attr)
         pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_ADAPTIVE_NP))
         pthread_mutex_init(mutex, &attr)
         pthread_mutexattr_destroy(&attr)
+        #else
+        pthread_mutex_init(mutex, nil)  // musl has no adaptive type
+        #endif
     }
 
     deinit {
