@@ -862,11 +862,16 @@ static void give_back(struct daxm_fabric *f)
 			CHECK_OK(daxm_fmapi_dc_list_tags(f, &q, t, sz));
 			for (uint32_t i = 0; i < t->num_tags_returned; i++) {
 				struct daxm_fmapi_dc_remove_ref_req r;
+				int kept = 0;
 				memcpy(r.tag, t->tags_list[i].tag, DAXM_TAG_SIZE);
 				/* a private tag has no reference: Invalid Input */
 				rc = daxm_fmapi_dc_remove_reference(f, &r);
 				CHECK(rc == 0 || rc == DAXM_CXL_RC_INVALID_INPUT);
-				left++;
+				/* a tag a tainted host holds may stay */
+				for (unsigned h = 0; h < NHOSTS; h++)
+					kept |= tainted(f, h) && (bit_of(t->tags_list[i].ref_bitmap, h) ||
+								  bit_of(t->tags_list[i].pending_ref_bitmap, h));
+				left += !kept;
 			}
 			free(t);
 		}
