@@ -115,7 +115,7 @@ final class FabricHandle: @unchecked Sendable {
         // nothing left to discard, and every host gets its decoding now,
         // before any host call can map.
         memory = FabricMemory(span: fabric.device.dpaSpan)
-        memory.discarded = fabric.device.sanitizedSpans.count
+        _ = fabric.device.takeSanitizedSpans()
         pushedStamps = [UInt64](repeating: .max, count: contexts.count)
         for (context, host) in zip(contexts, fabric.hosts) {
             context.adopt(host.bus)

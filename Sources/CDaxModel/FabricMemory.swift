@@ -13,15 +13,12 @@ import DaxModelHeader
 /// keep their pages after it closes).
 ///
 /// Locks: `lock` guards only `fd`, and nothing is taken under it (it comes
-/// after the fabric's lock and a host context's). `discarded` is the
-/// fabric's: guarded by the fabric lock.
+/// after the fabric's lock and a host context's).
 final class FabricMemory: @unchecked Sendable {
     let base: UInt64
     let size: UInt64
     private let lock = Lock()
     private var fd: Int32 = -1
-    /// How many of `DCDevice.sanitizedSpans` were discarded. Fabric lock.
-    var discarded = 0
 
     init(span: Span) {
         base = span.start
@@ -155,11 +152,6 @@ extension FabricHandle {
                 if !notes.isEmpty { after.append { c.flush(notes, [], function: function) } }
             }
         }
-        let spans = device.sanitizedSpans
-        if memory.discarded > spans.count { memory.discarded = 0 }  // a device that forgot (cannot happen)
-        while memory.discarded < spans.count {
-            memory.discard(spans[memory.discarded])
-            memory.discarded += 1
-        }
+        for span in device.takeSanitizedSpans() { memory.discard(span) }
     }
 }

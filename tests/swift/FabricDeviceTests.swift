@@ -608,6 +608,9 @@ import Testing
                 f.check()
             }
             #expect(f.dev.sanitizedSpans == [Span(start: F.base, length: 4 * mib)].compactMap { $0 })
+            // A memory layer takes them once; the list does not grow with age.
+            #expect(f.dev.takeSanitizedSpans() == [Span(start: F.base, length: 4 * mib)].compactMap { $0 })
+            #expect(f.dev.sanitizedSpans.isEmpty && f.dev.takeSanitizedSpans().isEmpty)
         }
     }
 

@@ -51,8 +51,17 @@ public final class DCDevice {
     /// Host answers the device consumed (each gave the fabric manager one
     /// record chain).
     public internal(set) var answersConsumed = 0
-    /// Physical spans sanitized on release, oldest first.
+    /// Physical spans sanitized on release, oldest first, until a memory
+    /// layer takes them (`takeSanitizedSpans()`).
     public internal(set) var sanitizedSpans: [Span] = []
+
+    /// The spans sanitized since the last call, oldest first; forgets
+    /// them (a memory layer discards their bytes once, and the list does
+    /// not grow with the device's age).
+    public func takeSanitizedSpans() -> [Span] {
+        defer { sanitizedSpans = [] }
+        return sanitizedSpans
+    }
     /// Changes whenever any host's `memoryStamp(host:)` does (not saved).
     public internal(set) var memoryStamp: UInt64 = 0
     /// Physical starts of untagged or private extents a release asked to
