@@ -66,14 +66,16 @@ extension DCDevice {
         hosts[h].popGroup()
         answersConsumed += 1
         var report: [(Int, DCExtentRecord)] = []
+        var edits = TagEdits()
         for (i, e) in group.extents.enumerated() {
             if chosen.contains(i) {
                 acceptPending(e, host: h, sharedAccess: group.sharedAccess)
                 report.append((e.region, e.record))
             } else {
-                dropPending(e, host: h, sharedAccess: group.sharedAccess)
+                dropPending(e, host: h, sharedAccess: group.sharedAccess, &edits)
             }
         }
+        apply(edits, host: h)
         if !chosen.isEmpty { listChanged(h) }
         settleTags(Set(group.extents.map(\.record.tag)), host: h)
         postFM(.addCapacityResponse, host: h, report.isEmpty ? [(0, DCExtentRecord(dpa: 0, length: 0))] : report)
@@ -92,7 +94,9 @@ extension DCDevice {
             found.append(hosts[h].accepted.value(at: p))
         }
         answersConsumed += 1
-        for e in found { dropAccepted(e, host: h, sanitize: false) }
+        var edits = TagEdits()
+        for e in found { dropAccepted(e, host: h, sanitize: false, &edits) }
+        apply(edits, host: h)
         listChanged(h)
         settleTags(Set(found.map(\.record.tag)), host: h)
         postFM(.capacityReleased, host: h, found.map { ($0.region, $0.record) })
@@ -122,24 +126,43 @@ extension DCDevice {
 
     /// A pending extent refused by the host, or of a dead offer: its DPAs
     /// and budget go back, and its blocks unless it only shared a tag's.
-    func dropPending(_ e: HostExtent, host h: Int, sharedAccess: Bool) {
+    func dropPending(_ e: HostExtent, host h: Int, sharedAccess: Bool, _ edits: inout TagEdits) {
         hosts[h].pending.remove(e.record.dpa) { $0.group == e.group }
         if let s = e.span { giveDPA(h, e.region, s) }
         if profile.tracksTags { hosts[h].countTag(e.record.tag, -1) }
         if !e.record.tag.isUntagged {
-            tags[e.record.tag]?.lists[UInt16(h)]?.removeAll { $0 == e.record }
+            edits.records[e.record.tag, default: []].insert(e.record)
         }
         if !sharedAccess, let s = e.span {
             // Never reached the host's memory: no sanitize needed.
             _ = regions[e.home].blocks.setOwner(at: s.start, .free)
-            if !e.record.tag.isUntagged { tags[e.record.tag]?.spans.removeAll { $0 == s } }
+            if !e.record.tag.isUntagged { edits.spans[e.record.tag, default: []].insert(s) }
+        }
+    }
+
+    /// Removals from tags' per-host lists and spans that a batch of
+    /// `dropPending`/`dropAccepted` calls asks for, applied by `apply` in
+    /// one pass per tag (one removal per extent would be quadratic in a
+    /// tag's extents). Nothing reads those lists or spans in between.
+    struct TagEdits {
+        var records: [DaxTag: Set<DCExtentRecord>] = [:]
+        var spans: [DaxTag: Set<Span>] = [:]
+    }
+
+    /// Applies `edits` to host `h`'s lists and the tags' spans.
+    func apply(_ edits: TagEdits, host h: Int) {
+        for (tag, gone) in edits.records {
+            tags[tag]?.lists[UInt16(h)]?.removeAll { gone.contains($0) }
+        }
+        for (tag, gone) in edits.spans {
+            tags[tag]?.spans.removeAll { gone.contains($0) }
         }
     }
 
     /// An accepted extent leaving the host (released or revoked). Its
     /// blocks go back unless they are a tag's shared capacity, which goes
     /// with the tag.
-    func dropAccepted(_ e: HostExtent, host h: Int, sanitize asked: Bool) {
+    func dropAccepted(_ e: HostExtent, host h: Int, sanitize asked: Bool, _ edits: inout TagEdits) {
         let sanitize = sanitizeRequested.remove(e.physical) != nil || asked
         hosts[h].accepted.remove(e.record.dpa) { $0.group == e.group }
         mapChanged(h)
@@ -148,13 +171,13 @@ extension DCDevice {
         hosts[h].countTag(e.record.tag, -1)
         let tag = e.record.tag
         if !tag.isUntagged {
-            tags[tag]?.lists[UInt16(h)]?.removeAll { $0 == e.record }
+            edits.records[tag, default: []].insert(e.record)
             if sanitize { tags[tag]?.sanitize = true }
         }
         let sharedBlocks = !tag.isUntagged && (tags[tag]?.sharable ?? false)
         if !sharedBlocks, let s = e.span {
             freeBlocks(e.home, s, sanitize: sanitize)
-            if !tag.isUntagged { tags[tag]?.spans.removeAll { $0 == s } }
+            if !tag.isUntagged { edits.spans[tag, default: []].insert(s) }
         }
     }
 

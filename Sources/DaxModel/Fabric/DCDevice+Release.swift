@@ -204,19 +204,21 @@ extension DCDevice {
     /// Forced removal: revoke accepted capacity now, kill touched offers.
     private func forceRelease(accepted: [HostExtent], pending: [HostExtent], host h: Int, sanitize: Bool) {
         var touched = Set<DaxTag>()
+        var edits = TagEdits()
         let deadGroups = Set(pending.map(\.group))
         for i in hosts[h].groups.indices where i >= hosts[h].groupHead && deadGroups.contains(hosts[h].groups[i].id) {
             hosts[h].groups[i].dead = true
             let g = hosts[h].groups[i]
             for e in g.extents {
-                dropPending(e, host: h, sharedAccess: g.sharedAccess)
+                dropPending(e, host: h, sharedAccess: g.sharedAccess, &edits)
                 touched.insert(e.record.tag)
             }
         }
         for e in accepted {
-            dropAccepted(e, host: h, sanitize: sanitize)
+            dropAccepted(e, host: h, sanitize: sanitize, &edits)
             touched.insert(e.record.tag)
         }
+        apply(edits, host: h)
         if !accepted.isEmpty { listChanged(h) }
         settleTags(touched, host: h)
         post(accepted.map { (.forcedCapacityRelease, $0.region, $0.record) }, to: h)
