@@ -92,4 +92,35 @@ struct FabricMemoryTests {
         d.remove(startingIn: Span(start: 0, length: 100)!)  // 100 starts past it
         #expect(d.count == 1)
     }
+
+    @Test("a host that gives back part of its share of a Sharable tag keeps decoding the rest where it was")
+    func partialGiveBack() throws {
+        let f = try F(hosts: 2)
+        // The tag's logical order: 8-10 MiB first, then 0-4 MiB.
+        f.add(host: 0, .prescriptive, extents: [F.ext(8, 2, F.tag(1)), F.ext(0, 4, F.tag(1))])
+        f.fabric.run()
+        let host = try #require(f.fabric.host(0))
+        let second = try #require(host.region.extent(atOffset: F.base - host.region.start))
+        try host.region.pin(second)  // a device maps it: its release is deferred
+        #expect(f.release(host: 0, tag: F.tag(1)) == .success)
+        f.fabric.run()
+        #expect(f.list(0).map(\.dpa) == [F.base])  // the first went back, the second waits
+        #expect(f.dev.memoryMap(host: 0) == [
+            HostMemoryPiece(dpa: F.base, physical: F.base, length: 4 * mib, readOnly: false),
+        ])
+        f.check()
+    }
+
+    @Test("HostDecoding at the top of the address space")
+    func decodingTop() {
+        var d = HostDecoding()
+        let top = HostMemoryPiece(dpa: UInt64.max - 9, physical: 100, length: 10, readOnly: false)
+        d.insert(top)
+        #expect(d.pieces(in: UInt64.max - 4, length: 5) == [HostMemoryPiece(dpa: UInt64.max - 4, physical: 105, length: 5, readOnly: false)])
+        #expect(d.pieces(in: 0, length: UInt64.max) == [HostMemoryPiece(dpa: UInt64.max - 9, physical: 100, length: 9, readOnly: false)])
+        #expect(d.holds(top) && d.holds(HostMemoryPiece(dpa: UInt64.max, physical: 109, length: 1, readOnly: false)))
+        #expect(!d.holds(HostMemoryPiece(dpa: UInt64.max, physical: 108, length: 1, readOnly: false)))
+        d.remove(startingIn: Span(start: UInt64.max - 9, length: 10)!)
+        #expect(d.count == 0)
+    }
 }

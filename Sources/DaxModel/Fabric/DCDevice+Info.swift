@@ -143,7 +143,7 @@ extension DCDevice {
     /// count 0 returns only the total and the generation number. The one
     /// command whose Host ID every profile checks.
     /// - Throws: Invalid Input (no such host; `startIndex` past the total).
-    /// - Complexity: O(n / 512 + count).
+    /// - Complexity: O(n / B + count), B = 91 extents per block.
     public func getExtentList(host: UInt16, count: Int, startIndex: Int) throws(FabricError) -> ExtentListPage {
         let h = try hostIndex(host)
         let ld = hosts[h]

@@ -99,33 +99,63 @@ extension DCDevice {
     }
 
     /// The pieces of `list` (host `h`'s extents of Sharable tag `t`, in
-    /// its logical order). O(k + s).
+    /// its logical order). Each accepted extent reaches the tag's stream
+    /// from its own physical start (where the stream was when it was
+    /// offered): a host that gave back part of its share keeps decoding
+    /// the rest where it was, skipping what went back. O(k + s).
     private func sharedPieces(_ t: FabricTag, list: [DCExtentRecord], host h: Int) -> [HostMemoryPiece] {
         var out: [HostMemoryPiece] = []
-        var spanIndex = 0, skip: UInt64 = 0  // where the next extent starts in the tag's spans
+        var spanIndex = 0, skip: UInt64 = 0  // where the stream is
         for r in list {
-            let accepted = hosts[h].accepted.find(r.dpa, where: { $0.record.tag == t.tag }).map { hosts[h].accepted.value(at: $0) }
-            let readOnly = accepted.map { regions[$0.region].spec.readOnly } ?? false
+            guard let e = hosts[h].accepted.find(r.dpa, where: { $0.record.tag == t.tag }).map({ hosts[h].accepted.value(at: $0) }) else {
+                advance(t, &spanIndex, &skip, by: r.length)
+                continue
+            }
+            seek(t, e.physical, &spanIndex, &skip)
+            let readOnly = regions[e.region].spec.readOnly
             var dpa = r.dpa, need = r.length
             while need > 0, spanIndex < t.spans.count {
                 let s = t.spans[spanIndex]
                 let n = min(need, s.length - skip)
-                if accepted != nil { out.append(HostMemoryPiece(dpa: dpa, physical: s.start &+ skip, length: n, readOnly: readOnly)) }
+                out.append(HostMemoryPiece(dpa: dpa, physical: s.start &+ skip, length: n, readOnly: readOnly))
                 dpa &+= n
                 need -= n
-                skip += n
-                if skip == s.length {
-                    spanIndex += 1
-                    skip = 0
-                }
+                advance(t, &spanIndex, &skip, by: n)
             }
-            if need > 0, let e = accepted {
+            if need > 0 {
                 // Past the tag's capacity (cannot happen: checkInvariants);
                 // the extent's own physical start is the best guess.
                 out.append(HostMemoryPiece(dpa: dpa, physical: e.physical &+ (r.length - need), length: need, readOnly: readOnly))
             }
         }
         return out
+    }
+
+    /// Moves a stream position `by` bytes along tag `t`'s spans.
+    private func advance(_ t: FabricTag, _ spanIndex: inout Int, _ skip: inout UInt64, by bytes: UInt64) {
+        var left = bytes
+        while left > 0, spanIndex < t.spans.count {
+            let n = min(left, t.spans[spanIndex].length - skip)
+            skip += n
+            left -= n
+            if skip == t.spans[spanIndex].length {
+                spanIndex += 1
+                skip = 0
+            }
+        }
+    }
+
+    /// Moves a stream position to physical address `physical`: forward
+    /// from where it is (list order follows the stream), else from the
+    /// start; unchanged if no span holds it.
+    private func seek(_ t: FabricTag, _ physical: UInt64, _ spanIndex: inout Int, _ skip: inout UInt64) {
+        func holds(_ i: Int) -> Bool { physical >= t.spans[i].start && physical <= t.spans[i].last }
+        var i = spanIndex
+        while i < t.spans.count, !(holds(i) && (i > spanIndex || physical &- t.spans[i].start >= skip)) { i += 1 }
+        if i == t.spans.count { i = t.spans.indices.first(where: holds) ?? t.spans.count }
+        guard i < t.spans.count else { return }
+        spanIndex = i
+        skip = physical &- t.spans[i].start
     }
 
     /// Every host's decoding computed from scratch, for the invariant

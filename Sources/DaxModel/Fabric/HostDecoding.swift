@@ -18,17 +18,19 @@ public struct HostDecoding: Sendable, Equatable {
     public var pieces: [HostMemoryPiece] { Array(list) }
 
     /// The pieces under host DPAs `start ..< start + length`, clipped to
-    /// that range. O(log n + k).
+    /// that range. O(log n + k). Ranges are compared by their last bytes,
+    /// so a piece ending at the top of the address space is found.
     public func pieces(in start: UInt64, length: UInt64) -> [HostMemoryPiece] {
+        guard length > 0 else { return [] }
         var out: [HostMemoryPiece] = []
-        let end = start &+ length
+        let last = start &+ (length - 1)
         var at = firstEnding(after: start)
         while let p = at {
             let piece = list.value(at: p)
-            guard piece.dpa < end else { break }
-            let lo = max(piece.dpa, start), hi = min(piece.dpa &+ piece.length, end)
-            if hi > lo {
-                out.append(HostMemoryPiece(dpa: lo, physical: piece.physical &+ (lo &- piece.dpa), length: hi &- lo,
+            guard piece.dpa <= last else { break }
+            let lo = max(piece.dpa, start), hi = min(piece.dpa &+ (piece.length - 1), last)
+            if hi >= lo {
+                out.append(HostMemoryPiece(dpa: lo, physical: piece.physical &+ (lo &- piece.dpa), length: hi - lo + 1,
                                            readOnly: piece.readOnly))
             }
             at = list.position(after: p)
@@ -46,9 +48,9 @@ public struct HostDecoding: Sendable, Equatable {
             let q = list.value(at: p)
             guard let phys = q.physical(of: dpa), phys == piece.physical &+ (dpa &- piece.dpa),
                   q.readOnly == piece.readOnly else { return false }
-            let n = min(left, q.dpa &+ q.length &- dpa)
-            dpa &+= n
+            let n = min(left, q.length - (dpa - q.dpa))  // bytes of q from dpa on: no wrap
             left -= n
+            dpa &+= n
             at = list.position(after: p)
         }
         return true
@@ -68,12 +70,11 @@ public struct HostDecoding: Sendable, Equatable {
         }
     }
 
-    /// The first piece that ends after `dpa`, if any.
+    /// The first piece whose last byte is at or after `dpa`, if any.
     private func firstEnding(after dpa: UInt64) -> SortedList<HostMemoryPiece>.Position? {
-        guard dpa < UInt64.max else { return nil }
-        if let p = list.lastBefore(dpa &+ 1) {
+        if let p = dpa == UInt64.max ? list.lastPosition : list.lastBefore(dpa &+ 1) {
             let q = list.value(at: p)
-            if q.dpa &+ q.length > dpa { return p }
+            if q.dpa &+ (q.length - 1) >= dpa { return p }  // pieces are never empty
             return list.position(after: p)
         }
         return list.firstPosition
