@@ -972,7 +972,7 @@ void test_fabric_stress(void)
 		CHECK_OK(daxm_fmapi_dc_list_tags(f, &q, &head, sizeof(head)));
 		if (!held)
 			CHECK_INT(head.total_num_tags, 0);
-		if (verbose() || held)
+		if (verbose() || ntainted)
 			printf("fabric_stress: %d of %d hosts dropped a Forced Capacity Release record (%s)\n",
 			       ntainted, NHOSTS,
 			       held ? "they keep capacity: whole regions not offered" : "nothing kept");
