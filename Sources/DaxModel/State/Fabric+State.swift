@@ -175,6 +175,16 @@ extension FabricHost {
         for extent in region.extents where extent.releaseRequest != 0 && outstanding[extent.releaseRequest] == nil {
             throw r.bad("outstanding", "lacks request \(extent.releaseRequest), which releases the host's extent at offset 0x\(String(extent.offset, radix: 16))")
         }
+        // A request's count covers what it has still to report: its
+        // extents still releasing and its completed releases not reported
+        // yet. Fewer, and the count would run out while an extent of the
+        // request is still releasing, which would then never be reported.
+        var needed: [UInt64: Int] = [:]
+        for extent in region.extents where extent.releaseRequest != 0 { needed[extent.releaseRequest, default: 0] += 1 }
+        for event in tapped { needed[event.requestId, default: 0] += event.records.count }
+        for (request, n) in needed where (outstanding[request] ?? 0) < n {
+            throw r.bad("outstanding", "counts \(outstanding[request] ?? 0) extents for request \(request), which has \(n) still to report")
+        }
         var stale = Set<DCRange>()
         for (i, x) in try r.array(doc, "stale_extents").enumerated() {
             let sub = r.nested("stale_extents[\(i)]")
