@@ -36,7 +36,9 @@ public struct HostMemoryPiece: Hashable, Sendable {
 extension DCDevice {
     /// Host `host`'s decoding (empty for no such host). Kept as extents
     /// are accepted and taken; the Sharable tags the host's share of
-    /// changed since the last read are decoded again here.
+    /// changed since the last read are decoded again here, so this read
+    /// updates the device: call it under the same exclusion as commands
+    /// (the C layer holds the fabric lock).
     /// - Complexity: O(1) when nothing changed; otherwise O((k + s) log n)
     ///   for the k extents and s spans of the tags that changed.
     public func decoding(host: UInt16) -> HostDecoding {
