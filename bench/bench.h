@@ -104,6 +104,17 @@ void measure_clock_overhead(void);
 
 double median(double *v, int n); /* sorts v */
 
+/* Samples of one operation: ns values, grown as needed; free(v) after. */
+struct samples {
+	double *v;
+	int n, cap;
+};
+
+void samples_add(struct samples *s, double ns); /* negative ns counts as 0 */
+
+/* ns since *@t, less the clock's own cost; *@t becomes now. */
+double lap(uint64_t *t);
+
 /* ---- random numbers (xorshift64*, deterministic per --seed) ------------ */
 
 static inline uint64_t rnd_next(uint64_t *s)

@@ -44,6 +44,26 @@ double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+void samples_add(struct samples *s, double ns)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 256;
+		s->v = realloc(s->v, sizeof(double) * (size_t)s->cap);
+		if (!s->v)
+			die("out of memory");
+	}
+	s->v[s->n++] = ns < 0 ? 0 : ns;
+}
+
+double lap(uint64_t *t)
+{
+	uint64_t n = now_ns();
+	double d = (double)(n - *t) - clock_overhead_ns;
+
+	*t = n;
+	return d;
+}
+
 void measure_clock_overhead(void)
 {
 	double v[7];

@@ -241,30 +241,6 @@ static const char *const op_names[NOPS] = {
 	"host: select tag + size (daxm_dev_set_tag + daxm_dev_set_size)",
 };
 
-struct samples {
-	double *v;
-	int n, cap;
-};
-
-static void add(struct samples *s, double ns)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 256;
-		s->v = realloc(s->v, sizeof(double) * (size_t)s->cap);
-		if (!s->v)
-			die("out of memory");
-	}
-	s->v[s->n++] = ns < 0 ? 0 : ns;
-}
-
-static double lap(uint64_t *t)
-{
-	uint64_t n = now_ns();
-	double d = (double)(n - *t) - clock_overhead_ns;
-
-	*t = n;
-	return d;
-}
 
 int cg_fab_drain(struct daxm_fabric *f, struct daxm_fabric_event *ev);
 
@@ -280,7 +256,7 @@ static long drain_timed(struct daxm_fabric *f, struct samples *smp, struct daxm_
 
 		if (rc == -EAGAIN)
 			break;
-		add(&smp[OP_DRAIN], lap(&t));
+		samples_add(&smp[OP_DRAIN], lap(&t));
 		if (rc)
 			die_call("daxm_fabric_next_event", rc, __FILE__, __LINE__);
 		if (ev.event_type == DAXM_DC_EVENT_ADD_CAPACITY_RESPONSE && ev.extent.len == 0)
@@ -411,13 +387,13 @@ static void measure_ops(struct fb *s, double *out, int *nsamples)
 		memcpy(tag, e.tag, DAXM_TAG_SIZE);
 		t = now_ns();
 		cg_fab_add_presc(s->f, (uint16_t)h, &e);
-		add(&smp[OP_ADD_PRESC], lap(&t));
+		samples_add(&smp[OP_ADD_PRESC], lap(&t));
 		cg_fab_deliver(s->f, (unsigned)h);
-		add(&smp[OP_DELIVER], lap(&t));
+		samples_add(&smp[OP_DELIVER], lap(&t));
 		CK_EQ(drain_timed(s->f, smp, NULL), 1);
 		t = now_ns();
 		cg_fab_tagsize(s->dev[h], tag);
-		add(&smp[OP_TAGSIZE], lap(&t));
+		samples_add(&smp[OP_TAGSIZE], lap(&t));
 		CK(daxm_dev_set_size(s->dev[h], 0));
 		CK(daxm_dev_set_tag(s->dev[h], NULL));
 		FM_OK(release_tag(s->f, (uint16_t)h, tag));
@@ -435,7 +411,7 @@ static void measure_ops(struct fb *s, double *out, int *nsamples)
 
 		t = now_ns();
 		cg_fab_add_free(s->f, (uint16_t)h);
-		add(&smp[OP_ADD_FREE], lap(&t));
+		samples_add(&smp[OP_ADD_FREE], lap(&t));
 		CK_EQ(daxm_fabric_deliver(s->f, (unsigned)h), 1);
 		CK_EQ(drain_fm(s->f, &ev), 1);
 		FM_OK(release_one(s->f, (uint16_t)h, ev.extent.start_dpa, ev.extent.len));
@@ -467,14 +443,14 @@ static void measure_ops(struct fb *s, double *out, int *nsamples)
 			lq.start_ext_index = (uint32_t)rnd_below(&s->seed, (uint64_t)(s->per_host - lpage + 1));
 			t = now_ns();
 			cg_fab_list(s->f, &lq, l, lsz);
-			add(&smp[OP_LIST], lap(&t));
+			samples_add(&smp[OP_LIST], lap(&t));
 			if (l->extents_returned != (uint32_t)lpage || l->total_extents != (uint32_t)s->per_host)
 				die("5603h: %u of %u extents", l->extents_returned, l->total_extents);
 			tq.start_idx = (uint32_t)rnd_below(&s->seed, (uint64_t)(ntags - tpage + 1));
 			tq.tags_count = PAGE;
 			t = now_ns();
 			cg_fab_tags(s->f, &tq, g, tsz);
-			add(&smp[OP_TAGS], lap(&t));
+			samples_add(&smp[OP_TAGS], lap(&t));
 			if (g->num_tags_returned != (uint32_t)tpage || g->total_num_tags != (uint32_t)ntags)
 				die("5608h: %u of %u tags", g->num_tags_returned, g->total_num_tags);
 			if ((double)(now_ns() - start) / 1e9 > cap)
@@ -495,7 +471,7 @@ static void measure_ops(struct fb *s, double *out, int *nsamples)
 		memcpy(r.tag, a.tag, DAXM_TAG_SIZE);
 		t = now_ns();
 		cg_fab_refs(s->f, &a, &r);
-		add(&smp[OP_REF], lap(&t));
+		samples_add(&smp[OP_REF], lap(&t));
 		if ((double)(now_ns() - start) / 1e9 > cap)
 			break;
 	}
@@ -522,7 +498,7 @@ static void measure_ops(struct fb *s, double *out, int *nsamples)
 			memcpy(q.tag, tag, DAXM_TAG_SIZE);
 			cg_fab_esa(s->f, &q);
 		}
-		add(&smp[OP_ESA], lap(&t));
+		samples_add(&smp[OP_ESA], lap(&t));
 		CK_EQ(daxm_fabric_deliver(s->f, (unsigned)b), 1);
 		CK_EQ(drain_timed(s->f, smp, NULL), PER_TAG);
 		FM_OK(release_tag(s->f, (uint16_t)b, tag));
@@ -532,7 +508,7 @@ static void measure_ops(struct fb *s, double *out, int *nsamples)
 
 		t = now_ns();
 		cg_fab_release(s->f, (uint16_t)a, tag);
-		add(&smp[OP_RELEASE], lap(&t));
+		samples_add(&smp[OP_RELEASE], lap(&t));
 		CK_EQ(drain_timed(s->f, smp, NULL), PER_TAG);
 		memset(ext, 0, sizeof(ext));
 		for (int k = 0; k < PER_TAG; k++) {

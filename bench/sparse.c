@@ -173,31 +173,6 @@ static const char *const op_names[NOPS] = {
 	"daxm_attr_read regionR/extentK/refcount, random K",
 };
 
-/* samples of one operation */
-struct samples {
-	double *v;
-	int n, cap;
-};
-
-static void add(struct samples *s, double ns)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 256;
-		s->v = realloc(s->v, sizeof(double) * (size_t)s->cap);
-		if (!s->v)
-			die("out of memory");
-	}
-	s->v[s->n++] = ns < 0 ? 0 : ns;
-}
-
-static double lap(uint64_t *t)
-{
-	uint64_t n = now_ns();
-	double d = (double)(n - *t) - clock_overhead_ns;
-
-	*t = n;
-	return d;
-}
 
 /* Offers tag group @k again (timed as OP_REOFFER), takes its answer
  * (timed as OP_DRAIN) and re-adopts its new extent handles. */
@@ -207,8 +182,8 @@ static void reoffer(struct sp *s, long k, struct samples *smp)
 	uint64_t t = now_ns();
 
 	CK(daxm_region_add_extents(s->r, s->spec + p0, (size_t)s->per_tag, 0));
-	add(&smp[OP_REOFFER], lap(&t));
-	add(&smp[OP_DRAIN], bench_take_event(s->ctx, DAXM_EVENT_GROUP, s->per_tag));
+	samples_add(&smp[OP_REOFFER], lap(&t));
+	samples_add(&smp[OP_DRAIN], bench_take_event(s->ctx, DAXM_EVENT_GROUP, s->per_tag));
 	sp_readopt(s, k);
 }
 
@@ -233,9 +208,9 @@ static void measure_ops(struct sp *s, double *out, int *nsamples)
 		t = now_ns();
 		CK(daxm_dev_set_tag(dev, tag));
 		CK(daxm_dev_set_size(dev, 3 * UNIT));
-		add(&smp[OP_TAGSIZE], lap(&t));
+		samples_add(&smp[OP_TAGSIZE], lap(&t));
 		CK(daxm_dev_set_size(dev, UNIT));
-		add(&smp[OP_SHRINK], lap(&t));
+		samples_add(&smp[OP_SHRINK], lap(&t));
 		CK(daxm_dev_set_size(dev, 0));
 		if ((double)(now_ns() - start) / 1e9 > cap)
 			break;
@@ -253,7 +228,7 @@ static void measure_ops(struct sp *s, double *out, int *nsamples)
 			CK_EQ(daxm_extent_get(x[j]), 0);
 			CK_EQ(daxm_extent_put(x[j]), 0);
 		}
-		add(&smp[OP_GETPUT], lap(&t) / 100);
+		samples_add(&smp[OP_GETPUT], lap(&t) / 100);
 		if ((double)(now_ns() - start) / 1e9 > cap)
 			break;
 	}
@@ -267,7 +242,7 @@ static void measure_ops(struct sp *s, double *out, int *nsamples)
 			 (long)rnd_below(&s->seed, (uint64_t)s->e));
 		t = now_ns();
 		rc = daxm_attr_read(s->ctx, path, buf, sizeof(buf));
-		add(&smp[OP_ATTR], lap(&t));
+		samples_add(&smp[OP_ATTR], lap(&t));
 		if (rc < 0)
 			die_call(path, rc, __FILE__, __LINE__);
 		if (strcmp(buf, "0\n"))
@@ -284,10 +259,10 @@ static void measure_ops(struct sp *s, double *out, int *nsamples)
 		t = now_ns();
 		CK(daxm_region_release_extents(s->r, s->spec[p0].offset, UNIT,
 					       s->spec[p0].tag, 0));
-		add(&smp[OP_RELEASE], lap(&t));
+		samples_add(&smp[OP_RELEASE], lap(&t));
 		/* one DAXM_EVENT_RELEASED listing the whole group */
 		CK_EQ(daxm_ctx_get_nr_events(s->ctx), 1);
-		add(&smp[OP_DRAIN], bench_take_event(s->ctx, DAXM_EVENT_RELEASED, s->per_tag));
+		samples_add(&smp[OP_DRAIN], bench_take_event(s->ctx, DAXM_EVENT_RELEASED, s->per_tag));
 		reoffer(s, k, smp);
 		if ((double)(now_ns() - start) / 1e9 > cap)
 			break;
@@ -307,7 +282,7 @@ static void measure_ops(struct sp *s, double *out, int *nsamples)
 		t = now_ns();
 		CK(daxm_region_release_extents(s->r, s->spec[p0].offset, UNIT,
 					       s->spec[p0].tag, 0));
-		add(&smp[OP_DEFERRED], lap(&t));
+		samples_add(&smp[OP_DEFERRED], lap(&t));
 		CK_EQ(daxm_extent_get_state(x), DAXM_EXTENT_RELEASING);
 		nev = daxm_ctx_get_nr_events(s->ctx);
 		if (nev < 1)
@@ -320,13 +295,13 @@ static void measure_ops(struct sp *s, double *out, int *nsamples)
 			CK(daxm_ctx_next_event(s->ctx, &ev));
 			type = ev->type;
 			daxm_event_free(ev);
-			add(&smp[OP_DRAIN], lap(&t));
+			samples_add(&smp[OP_DRAIN], lap(&t));
 			if (type != DAXM_EVENT_RELEASED && type != DAXM_EVENT_RELEASE_DEFERRED)
 				die("a deferred release queued an event of type %u", type);
 		}
 		t = now_ns();
 		CK_EQ(daxm_extent_put(x), 0);
-		add(&smp[OP_PUT_COMPLETES], lap(&t));
+		samples_add(&smp[OP_PUT_COMPLETES], lap(&t));
 		{
 			/* The header: a released extent stays readable, in
 			 * state DAXM_EXTENT_RELEASED, until the context goes. */
@@ -337,7 +312,7 @@ static void measure_ops(struct sp *s, double *out, int *nsamples)
 					 st, __FILE__, __LINE__);
 		}
 		daxm_extent_unref(x);
-		add(&smp[OP_DRAIN], bench_take_event(s->ctx, DAXM_EVENT_RELEASED, 1));
+		samples_add(&smp[OP_DRAIN], bench_take_event(s->ctx, DAXM_EVENT_RELEASED, 1));
 		reoffer(s, k, smp);
 		if ((double)(now_ns() - start) / 1e9 > cap)
 			break;

@@ -536,6 +536,8 @@ struct FabricDriver {
         Self.refuse(Self.set(doc, ["hosts", 0, "stale_extents"], .array([])), "hosts[0].bus", "does not list")
         Self.refuse(Self.set(doc, ["hosts", 0, "stale_extents", 0, "dpa"], .uint(0)), "hosts[0].stale_extents[0]")
         Self.refuse(Self.set(doc, ["hosts", 1, "outstanding", 0, "extents"], .uint(0)), "hosts[1].outstanding[0].extents")
+        // Fewer than the request still has to report (fuzz: new-load-outstanding-count-below-releasing).
+        Self.refuse(Self.set(doc, ["hosts", 1, "outstanding", 0, "extents"], .uint(1)), "hosts[1].outstanding", "still to report")
         Self.refuse(Self.set(doc, ["hosts", 1, "answers", 0, "code"], .uint(0x99)), "hosts[1].answers[0].code")
         Self.refuse(Self.set(doc, ["hosts", 1, "answers", 0, "kind"], .string("hello")), "hosts[1].answers[0].kind")
     }
