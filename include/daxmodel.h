@@ -45,7 +45,12 @@
  *    valid after the context is freed too; calls then return -ENODEV, and
  *    the memory is freed by the last daxm_<object>_unref().
  *  - Thread safety: any function may be called from any thread at any
- *    time; calls on one context are serialized by the context's lock. The
+ *    time; calls on one context are serialized by the context's lock.
+ *    The hot calls that only read (the number getters of regions,
+ *    devices, mappings and extents) and daxm_extent_get() / _put() on an
+ *    accepted extent hold that lock shared: they run side by side on
+ *    several threads, and every other call waits for them and they for
+ *    it, so each call still sees the model between two whole calls. The
  *    log function is called without that lock held, so it may call back
  *    into the library.
  *  - fork(): in a child that keeps running (no exec), call the library

@@ -40,9 +40,9 @@ struct DaxErrorBox: Error {
 final class Context: ModelAnchor, @unchecked Sendable {
     /// Replaced only while the context is private to its maker (load).
     private(set) var model: DaxBus
-    let lock = Lock()
+    let lock = ContextLock()
     let references = Atomic<Int>(1)
-    // Guarded by `lock`.
+    // Guarded by `lock` (written exclusively; shared calls read `closed`).
     /// The last C reference went: the model is torn down.
     var closed = false
     var logFn: daxm_log_fn?

@@ -32,7 +32,7 @@ import DaxModelHeader
 }
 
 @implementation @c public func daxm_dev_get_id(_ dev: OpaquePointer?) -> Int32 {
-    with(dev, Device.self, fallback: errnoResult) { _, d in Int32(truncatingIfNeeded: d.id) }
+    withShared(dev, Device.self, fallback: errnoResult) { d in Int32(truncatingIfNeeded: d.id) }
 }
 
 @implementation @c public func daxm_dev_get_devname(_ dev: OpaquePointer?) -> UnsafePointer<CChar>? {
@@ -42,7 +42,7 @@ import DaxModelHeader
 }
 
 @implementation @c public func daxm_dev_get_size(_ dev: OpaquePointer?) -> UInt64 {
-    with(dev, Device.self, fallback: { _ in .max }) { _, d in d.size }
+    withShared(dev, Device.self, fallback: { _ in .max }) { d in d.size }
 }
 
 @implementation @c public func daxm_dev_set_size(_ dev: OpaquePointer?, _ size: UInt64) -> Int32 {
@@ -53,7 +53,7 @@ import DaxModelHeader
 }
 
 @implementation @c public func daxm_dev_get_align(_ dev: OpaquePointer?) -> UInt64 {
-    with(dev, Device.self, fallback: { _ in .max }) { _, d in d.align }
+    withShared(dev, Device.self, fallback: { _ in .max }) { d in d.align }
 }
 
 @implementation @c public func daxm_dev_set_align(_ dev: OpaquePointer?, _ align: UInt64) -> Int32 {
@@ -71,19 +71,19 @@ import DaxModelHeader
 }
 
 @implementation @c public func daxm_dev_get_resource(_ dev: OpaquePointer?) -> UInt64 {
-    with(dev, Device.self, fallback: { _ in .max }) { _, d in d.resource }
+    withShared(dev, Device.self, fallback: { _ in .max }) { d in d.resource }
 }
 
 @implementation @c public func daxm_dev_get_target_node(_ dev: OpaquePointer?) -> Int32 {
-    with(dev, Device.self, fallback: errnoResult) { _, d in Int32(clamping: d.targetNode) }
+    withShared(dev, Device.self, fallback: errnoResult) { d in Int32(clamping: d.targetNode) }
 }
 
 @implementation @c public func daxm_dev_get_nr_mappings(_ dev: OpaquePointer?) -> Int32 {
-    with(dev, Device.self, fallback: errnoResult) { _, d in Int32(clamping: d.ranges.count) }
+    withShared(dev, Device.self, fallback: errnoResult) { d in Int32(clamping: d.ranges.count) }
 }
 
 @implementation @c public func daxm_dev_is_enabled(_ dev: OpaquePointer?) -> Int32 {
-    with(dev, Device.self, fallback: errnoResult) { _, d in d.isBound ? 1 : 0 }
+    withShared(dev, Device.self, fallback: errnoResult) { d in d.isBound ? 1 : 0 }
 }
 
 @implementation @c public func daxm_dev_enable(_ dev: OpaquePointer?) -> Int32 {

@@ -6,7 +6,7 @@ import DaxModelHeader
 
 extension Extent: Handle {
     /// Released extents stay readable; only a torn-down region deletes them.
-    var deleted: Bool { region?.isDeleted ?? true }
+    var deleted: Bool { isGone }
     var label: String { "\(region?.name ?? "region?")/\(name)" }
 }
 
@@ -101,15 +101,15 @@ func copy(_ tag: DaxTag, to out: UnsafeMutablePointer<UInt8>) {
 }
 
 @implementation @c public func daxm_extent_get_id(_ extent: OpaquePointer?) -> Int32 {
-    with(extent, Extent.self, fallback: errnoResult) { _, e in Int32(truncatingIfNeeded: e.id) }
+    withShared(extent, Extent.self, fallback: errnoResult) { e in Int32(truncatingIfNeeded: e.id) }
 }
 
 @implementation @c public func daxm_extent_get_offset(_ extent: OpaquePointer?) -> UInt64 {
-    with(extent, Extent.self, fallback: { _ in .max }) { _, e in e.offset }
+    withShared(extent, Extent.self, fallback: { _ in .max }) { e in e.offset }
 }
 
 @implementation @c public func daxm_extent_get_length(_ extent: OpaquePointer?) -> UInt64 {
-    with(extent, Extent.self, fallback: { _ in .max }) { _, e in e.length }
+    withShared(extent, Extent.self, fallback: { _ in .max }) { e in e.length }
 }
 
 @implementation @c public func daxm_extent_get_tag(_ extent: OpaquePointer?, _ out: UnsafeMutablePointer<UInt8>?) -> Int32 {
@@ -121,19 +121,22 @@ func copy(_ tag: DaxTag, to out: UnsafeMutablePointer<UInt8>) {
 }
 
 @implementation @c public func daxm_extent_get_sequence(_ extent: OpaquePointer?) -> Int32 {
-    with(extent, Extent.self, fallback: errnoResult) { _, e in Int32(clamping: e.sequence) }
+    withShared(extent, Extent.self, fallback: errnoResult) { e in Int32(clamping: e.sequence) }
 }
 
 @implementation @c public func daxm_extent_get_refcount(_ extent: OpaquePointer?) -> Int32 {
-    with(extent, Extent.self, fallback: errnoResult) { _, e in Int32(clamping: e.refcount) }
+    withShared(extent, Extent.self, fallback: errnoResult) { e in Int32(clamping: e.refcount) }
 }
 
 @implementation @c public func daxm_extent_get_state(_ extent: OpaquePointer?) -> Int32 {
-    with(extent, Extent.self, fallback: errnoResult) { _, e in e.state.rawValue }
+    withShared(extent, Extent.self, fallback: errnoResult) { e in e.state.rawValue }
 }
 
 @implementation @c public func daxm_extent_get(_ extent: OpaquePointer?) -> Int32 {
-    with(extent, Extent.self, fallback: errnoResult) { _, e throws(DaxErrorBox) in
+    // Shared: threads pinning their own extents run side by side.
+    withShared(extent, Extent.self, fallback: errnoResult, fast: { e in
+        e.pinShared() ? 0 : nil
+    }) { _, e throws(DaxErrorBox) in
         guard let r = e.region else { throw DaxErrorBox(.noDevice, "\(e.label): region is gone") }
         try box { () throws(DaxError) in try r.pin(e) }
         return 0
@@ -141,7 +144,10 @@ func copy(_ tag: DaxTag, to out: UnsafeMutablePointer<UInt8>) {
 }
 
 @implementation @c public func daxm_extent_put(_ extent: OpaquePointer?) -> Int32 {
-    with(extent, Extent.self, fallback: errnoResult) { _, e throws(DaxErrorBox) in
+    // Shared but for the put that may complete a deferred release.
+    withShared(extent, Extent.self, fallback: errnoResult, fast: { e in
+        e.unpinShared() ? 0 : nil
+    }) { _, e throws(DaxErrorBox) in
         guard let r = e.region else { throw DaxErrorBox(.noDevice, "\(e.label): region is gone") }
         try box { () throws(DaxError) in try r.unpin(e) }
         return 0

@@ -120,6 +120,41 @@ func with<Object: Handle, T>(
     }
 }
 
+/// `with` for the hot calls that only read the model, or move an accepted
+/// extent's pin count: `fast` runs with the context held shared, so
+/// threads in such calls run side by side (`ContextLock`). It returns nil
+/// where it cannot answer (a pin count at its limit, a put that may
+/// complete a release); the call then runs as `with` does, exclusively,
+/// and `body` gives the answer or the error. So does a call on a closed,
+/// panicked or deleted object: every failure keeps its errno and message.
+/// Debug builds' invariant check runs after exclusive calls only.
+@inline(__always)
+func withShared<Object: Handle, T>(
+    _ handle: OpaquePointer?, _ type: Object.Type, function: StaticString = #function,
+    fallback: (DaxErrno) -> T, fast: (Object) -> T?,
+    _ body: (Context, Object) throws(DaxErrorBox) -> T
+) -> T {
+    if let handle {
+        let answer = Unmanaged<Object>.fromOpaque(UnsafeRawPointer(handle))._withUnsafeGuaranteedRef { object in
+            Unmanaged.passUnretained(object.context)._withUnsafeGuaranteedRef { context in
+                context.shared { object.deleted ? nil : fast(object) }
+            }
+        }
+        if let answer { return answer }
+    }
+    return with(handle, type, function: function, fallback: fallback, body)
+}
+
+/// A getter on the shared path: `read` answers both shared and, after a
+/// failure check, exclusively.
+@inline(__always)
+func withShared<Object: Handle, T>(
+    _ handle: OpaquePointer?, _ type: Object.Type, function: StaticString = #function,
+    fallback: (DaxErrno) -> T, _ read: (Object) -> T
+) -> T {
+    withShared(handle, type, function: function, fallback: fallback, fast: read) { _, object in read(object) }
+}
+
 /// The failure of a NULL handle (cold).
 @inline(never)
 func nullHandle<Object, T>(_ type: Object.Type, function: StaticString, fallback: (DaxErrno) -> T) -> T {
@@ -201,6 +236,17 @@ extension Context {
         if !notes.isEmpty || !broken.isEmpty { flush(notes, broken, function: function) }
         notify?(pointer)
         return result
+    }
+
+    /// Runs `body` with the model held shared; nil, without running it,
+    /// when a writer holds or waits for the lock, or the context is closed
+    /// or panicked (the exclusive call then answers).
+    @inline(__always)
+    func shared<T>(_ body: () -> T?) -> T? {
+        guard let slot = lock.lockShared() else { return nil }
+        defer { lock.unlockShared(slot) }
+        guard !closed, !model.isPanicked else { return nil }
+        return body()
     }
 
     /// The call that panicked the model answers EHOSTDOWN too (cold).

@@ -23,21 +23,21 @@ import DaxModelHeader
 }
 
 @implementation @c public func daxm_mapping_get_id(_ mapping: OpaquePointer?) -> Int32 {
-    with(mapping, DeviceRange.self, fallback: errnoResult) { _, m in Int32(truncatingIfNeeded: m.index) }
+    withShared(mapping, DeviceRange.self, fallback: errnoResult) { m in Int32(truncatingIfNeeded: m.index) }
 }
 
 @implementation @c public func daxm_mapping_get_start(_ mapping: OpaquePointer?) -> UInt64 {
-    with(mapping, DeviceRange.self, fallback: { _ in .max }) { _, m in m.start }
+    withShared(mapping, DeviceRange.self, fallback: { _ in .max }) { m in m.start }
 }
 
 @implementation @c public func daxm_mapping_get_end(_ mapping: OpaquePointer?) -> UInt64 {
-    with(mapping, DeviceRange.self, fallback: { _ in .max }) { _, m in m.last }
+    withShared(mapping, DeviceRange.self, fallback: { _ in .max }) { m in m.last }
 }
 
 @implementation @c public func daxm_mapping_get_size(_ mapping: OpaquePointer?) -> UInt64 {
-    with(mapping, DeviceRange.self, fallback: { _ in .max }) { _, m in m.length }
+    withShared(mapping, DeviceRange.self, fallback: { _ in .max }) { m in m.length }
 }
 
 @implementation @c public func daxm_mapping_get_offset(_ mapping: OpaquePointer?) -> UInt64 {
-    with(mapping, DeviceRange.self, fallback: { _ in .max }) { _, m in m.pageOffset }
+    withShared(mapping, DeviceRange.self, fallback: { _ in .max }) { m in m.pageOffset }
 }

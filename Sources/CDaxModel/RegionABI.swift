@@ -81,35 +81,35 @@ private func regionSpec(from c: daxm_region_spec) throws(DaxErrorBox) -> RegionS
 }
 
 @implementation @c public func daxm_region_get_id(_ region: OpaquePointer?) -> Int32 {
-    with(region, Region.self, fallback: errnoResult) { _, r in Int32(truncatingIfNeeded: r.id) }
+    withShared(region, Region.self, fallback: errnoResult) { r in Int32(truncatingIfNeeded: r.id) }
 }
 
 @implementation @c public func daxm_region_get_kind(_ region: OpaquePointer?) -> Int32 {
-    with(region, Region.self, fallback: errnoResult) { _, r in r.kind.rawValue }
+    withShared(region, Region.self, fallback: errnoResult) { r in r.kind.rawValue }
 }
 
 @implementation @c public func daxm_region_get_profile(_ region: OpaquePointer?) -> Int32 {
-    with(region, Region.self, fallback: errnoResult) { _, r in r.profile.rawValue }
+    withShared(region, Region.self, fallback: errnoResult) { r in r.profile.rawValue }
 }
 
 @implementation @c public func daxm_region_get_start(_ region: OpaquePointer?) -> UInt64 {
-    with(region, Region.self, fallback: { _ in .max }) { _, r in r.start }
+    withShared(region, Region.self, fallback: { _ in .max }) { r in r.start }
 }
 
 @implementation @c public func daxm_region_get_size(_ region: OpaquePointer?) -> UInt64 {
-    with(region, Region.self, fallback: { _ in .max }) { _, r in r.size }
+    withShared(region, Region.self, fallback: { _ in .max }) { r in r.size }
 }
 
 @implementation @c public func daxm_region_get_align(_ region: OpaquePointer?) -> UInt64 {
-    with(region, Region.self, fallback: { _ in .max }) { _, r in r.align }
+    withShared(region, Region.self, fallback: { _ in .max }) { r in r.align }
 }
 
 @implementation @c public func daxm_region_get_available_size(_ region: OpaquePointer?) -> UInt64 {
-    with(region, Region.self, fallback: { _ in .max }) { _, r in r.availableSize }
+    withShared(region, Region.self, fallback: { _ in .max }) { r in r.availableSize }
 }
 
 @implementation @c public func daxm_region_get_target_node(_ region: OpaquePointer?) -> Int32 {
-    with(region, Region.self, fallback: errnoResult) { _, r in Int32(clamping: r.targetNode) }
+    withShared(region, Region.self, fallback: errnoResult) { r in Int32(clamping: r.targetNode) }
 }
 
 @implementation @c public func daxm_region_create_dev(

@@ -7,9 +7,10 @@ import Glibc
 import Musl
 #endif
 
-// The C library calls the ABI layer makes, in one place: a mutex, one
-// thread-specific slot for the last error, stderr for the default log,
-// getenv for DAXM_LOG. No other file imports the C library.
+// The C library calls the ABI layer makes, in one place: a mutex, two
+// thread-specific slots (the last error, the thread's reader slot),
+// sched_yield, stderr for the default log, getenv for DAXM_LOG. No other
+// file imports the C library.
 
 /// A pthread mutex (rather than Synchronization.Mutex, which ThreadSanitizer
 /// and helgrind misreport under contention; see reference/swift-cabi.md §7).
@@ -95,6 +96,37 @@ enum ThreadError {
         return UnsafePointer(raw.assumingMemoryBound(to: CChar.self))
     }
 }
+
+/// A small number per thread for `ContextLock`'s reader slots: threads
+/// get 0, 1, 2, ... in the order of their first shared call, kept in a
+/// thread-specific key. Two threads that start together get different
+/// numbers; numbers are not reused when threads exit.
+enum ThreadSlot {
+    private static let next = Atomic<Int>(0)
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    @inline(__always)
+    static var current: Int {
+        let k = key
+        if let stored = pthread_getspecific(k) { return Int(bitPattern: stored) &- 1 }
+        return assign(k)
+    }
+
+    @inline(never)
+    private static func assign(_ k: pthread_key_t) -> Int {
+        let n = next.wrappingAdd(1, ordering: .relaxed).oldValue & Int(Int32.max)
+        pthread_setspecific(k, UnsafeRawPointer(bitPattern: n &+ 1))
+        return n
+    }
+}
+
+/// Gives the CPU away while a waiter spins (ContextLock's exclusive side).
+func sys_yield() { _ = sched_yield() }
 
 func sys_stderr_write(_ line: String) {
     let bytes = Array(line.utf8)

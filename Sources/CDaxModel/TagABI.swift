@@ -58,5 +58,5 @@ import DaxModelHeader
 }
 
 @implementation @c public func daxm_dev_get_lost_bytes(_ dev: OpaquePointer?) -> UInt64 {
-    with(dev, Device.self, fallback: { _ in .max }) { _, d in d.lostBytes }
+    withShared(dev, Device.self, fallback: { _ in .max }) { d in d.lostBytes }
 }

@@ -55,7 +55,10 @@ public final class Extent: @unchecked Sendable {
     /// Shared-extent sequence number (orders a tag group).
     public let sequence: UInt32
     @usableFromInline var storedRangeRefs: Int32 = 0
-    @usableFromInline var storedPins: Int32 = 0
+    /// Atomic so that callers holding the model shared can pin and unpin
+    /// an accepted extent at once (`Region.pinShared`); every other access
+    /// holds the model exclusively and sees a stable count.
+    @usableFromInline let storedPins = Atomic<Int32>(0)
     public internal(set) var state: ExtentState = .accepted
     /// The group was shareable: `sequence` orders the tag group. Otherwise
     /// the field is reserved and acceptance order lays the group out.
@@ -101,8 +104,8 @@ public final class Extent: @unchecked Sendable {
 
     /// Caller pins (`daxm_extent_get`); at most Int32.max.
     public internal(set) var pins: Int {
-        @inlinable get { Int(storedPins) }
-        set { storedPins = Int32(clamping: newValue) }
+        @inlinable get { Int(storedPins.load(ordering: .relaxed)) }
+        set { storedPins.store(Int32(clamping: newValue), ordering: .relaxed) }
     }
 
     /// Device ranges inside this extent, one reference each.
@@ -124,6 +127,11 @@ public final class Extent: @unchecked Sendable {
         set { detached = newValue == nil }
     }
 
+    /// The region was deleted or torn down (`region?.isDeleted ?? true`,
+    /// without retaining the region: hot calls on extents of one region
+    /// from several threads then write no shared reference count).
+    @inlinable public var isGone: Bool { detached || home.isDeleted }
+
     /// The bus's anchor (see `ModelAnchor`), held through the region.
     @inlinable public var anchor: ModelAnchor { home.anchor }
 
@@ -137,7 +145,7 @@ public final class Extent: @unchecked Sendable {
     public var start: UInt64 { span.start }
     public var length: UInt64 { span.length }
     /// Region-relative offset (`extentK/offset`).
-    public var offset: UInt64 { span.start &- (region?.start ?? 0) }
+    public var offset: UInt64 { span.start &- (detached ? 0 : home.start) }
     /// Bytes not used by any device range.
     public var freeBytes: UInt64 { free.total }
     public var name: String { "extent\(id)" }
@@ -263,5 +271,47 @@ public struct ExtentOffer: Hashable, Sendable {
         self.length = length
         self.tag = tag
         self.sequence = sequence
+    }
+}
+
+// MARK: Pins under a shared hold
+
+extension Extent {
+    /// `Region.pin` for a caller holding the model shared: other such
+    /// callers may pin and unpin at the same time, nothing else runs (the
+    /// C layer's `ContextLock`). Succeeds, adding the pin by
+    /// compare-and-swap, exactly where `pin` would; returns false, changing
+    /// nothing, where `pin` would throw or the region is gone or deleted.
+    /// The caller then calls `pin` with the model held exclusively, for
+    /// the error. Reads no other object's reference count, so threads
+    /// pinning different extents share no cache line they write.
+    public func pinShared() -> Bool {
+        guard !isGone, state == .accepted else { return false }
+        var pins = storedPins.load(ordering: .relaxed)
+        while pins < Int32.max {
+            let (done, seen) = storedPins.weakCompareExchange(
+                expected: pins, desired: pins + 1, ordering: .relaxed)
+            if done { return true }
+            pins = seen
+        }
+        return false
+    }
+
+    /// `Region.unpin` for a caller holding the model shared (see
+    /// `pinShared`): drops a pin of an accepted extent by compare-and-swap.
+    /// Returns false, changing nothing, for an extent without pins
+    /// (`unpin`'s EINVAL), one whose region is gone or deleted, and one
+    /// that is not accepted: the put that may complete a deferred release,
+    /// and every error, take the model exclusively.
+    public func unpinShared() -> Bool {
+        guard !isGone, state == .accepted else { return false }
+        var pins = storedPins.load(ordering: .relaxed)
+        while pins > 0 {
+            let (done, seen) = storedPins.weakCompareExchange(
+                expected: pins, desired: pins - 1, ordering: .relaxed)
+            if done { return true }
+            pins = seen
+        }
+        return false
     }
 }

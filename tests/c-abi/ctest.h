@@ -45,6 +45,16 @@ void t_check_str(const char *file, int line, const char *expr,
 /* "-EINVAL" for -22, "" for values that are not a negative errno. */
 const char *errname(int64_t value);
 
+/* A failed check inside a worker thread: reported at once, counted in the
+ * worker's @bad field (CHECKed once the thread is joined). */
+#define TCHECK(w, cond) \
+	do { \
+		if (!(cond)) { \
+			(w)->bad++; \
+			t_result(0, __FILE__, __LINE__, #cond, NULL); \
+		} \
+	} while (0)
+
 /* A boolean expression. */
 #define CHECK(expr) t_result(!!(expr), __FILE__, __LINE__, #expr, NULL)
 /* int / long results (errnos print by name). */
@@ -155,6 +165,7 @@ void test_sparse_null(void);
 void test_sparse(void);
 void test_sparse_revoke(void);
 void test_threads(void);
+void test_pins(void);
 void test_state_roundtrip(void);
 void test_state_damaged(void);
 void test_state_kill(void);

@@ -32,14 +32,6 @@ struct hostw {
 	int bad, events;
 };
 
-#define TCHECK(w, cond) \
-	do { \
-		if (!(cond)) { \
-			(w)->bad++; \
-			t_result(0, __FILE__, __LINE__, #cond, NULL); \
-		} \
-	} while (0)
-
 /* Spinning threads leave the locks to the others now and then. */
 static void pause_briefly(void)
 {

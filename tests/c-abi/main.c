@@ -327,6 +327,7 @@ static const struct area {
 	{ "sparse_revoke", test_sparse_revoke },
 	{ "extent_lookup", test_extent_lookup },
 	{ "threads", test_threads },
+	{ "pins", test_pins },
 	{ "state_roundtrip", test_state_roundtrip },
 	{ "state_damaged", test_state_damaged },
 	{ "state_kill", test_state_kill },

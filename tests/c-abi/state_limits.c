@@ -132,7 +132,8 @@ void test_state_orders(void)
 }
 
 /* Ids: a loaded id may be anything 0..INT_MAX; ids below it stay free and
- * are handed out lowest first; above INT_MAX is refused. */
+ * are handed out lowest first; above INT_MAX is refused. A loaded pin
+ * count may be INT_MAX; no pin goes beyond it. */
 void test_state_ids(void)
 {
 	char devices[512], e[512];
@@ -168,6 +169,33 @@ void test_state_ids(void)
 	daxm_unref(ctx);
 	extent_json(e, sizeof(e), "2147483648", "0", 0);
 	CHECK_ERR(load_text(document("1", "sparse", 100, e, "", device0), &ctx), EINVAL);
+
+	/* Pins: at most INT_MAX; daxm_extent_get() refuses the next one,
+	 * whichever side of the context lock answers it. */
+	extent_json(e, sizeof(e), "0", "0", 0);
+	{
+		char *pinned = strstr(e, "\"pins\":0,");
+		char tail[512];
+
+		CHECK(pinned != NULL);
+		if (pinned) {
+			snprintf(tail, sizeof(tail), "%s", pinned + strlen("\"pins\":0,"));
+			snprintf(pinned, sizeof(e) - (size_t)(pinned - e), "\"pins\":2147483647,%s", tail);
+		}
+	}
+	CHECK_OK(load_text(document("1", "sparse", 100, e, "", device0), &ctx));
+	r = daxm_region_get_by_id(ctx, 0);
+	if (r) {
+		struct daxm_extent *x = extent_at(r, 0);
+
+		CHECK_INT(daxm_extent_get_refcount(x), INT32_MAX);
+		CHECK_ERR(daxm_extent_get(x), ERANGE);
+		CHECK_INT(daxm_extent_get_refcount(x), INT32_MAX);
+		CHECK_OK(daxm_extent_put(x));
+		CHECK_OK(daxm_extent_get(x));
+		CHECK_ERR(daxm_extent_get(x), ERANGE);
+	}
+	daxm_unref(ctx);
 	state_clean((const char *const[]){ "limits.json" }, 1);
 }
 

@@ -33,15 +33,6 @@ struct worker {
 	struct daxm_dev *keep; /* the device left sized at the end */
 };
 
-/* A failed check inside a worker: reported at once, counted per worker. */
-#define TCHECK(w, cond) \
-	do { \
-		if (!(cond)) { \
-			(w)->bad++; \
-			t_result(0, __FILE__, __LINE__, #cond, NULL); \
-		} \
-	} while (0)
-
 static unsigned rnd(unsigned *s)
 {
 	*s = *s * 1103515245u + 12345u;

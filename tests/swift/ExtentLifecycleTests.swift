@@ -99,6 +99,40 @@ import Testing
         f.check()
     }
 
+    /// The shared-hold pins (the C layer's hot path) succeed exactly where
+    /// `pin` / `unpin` would, and otherwise change nothing: the exclusive
+    /// call then answers with the error, or completes the release.
+    @Test func sharedPinsSucceedOnlyWhereExclusiveOnesWould() throws {
+        let f = try F()
+        try f.group([F.offer(0, 8), F.offer(8, 8)])
+        let e = try #require(f.extent(at: 0))
+        #expect(!e.unpinShared(), "no pin to drop: unpin's EINVAL")
+        #expect(e.pinShared() && e.pinShared())
+        #expect(e.pins == 2)
+        #expect(e.unpinShared())
+        #expect(e.pins == 1)
+        try f.region.requestRelease(offset: 0, length: 8 * mib)
+        #expect(e.state == .releasing)
+        #expect(!e.pinShared(), "releasing: pin's EBUSY")
+        #expect(!e.unpinShared(), "the put that may complete a release is exclusive")
+        #expect(e.pins == 1 && e.state == .releasing)
+        try f.region.unpin(e)
+        #expect(e.state == .released)
+        #expect(!e.pinShared() && !e.unpinShared())
+        #expect(e.pins == 0)
+        f.check()
+
+        let g = try #require(f.extent(at: 8))
+        g.pins = Int(Int32.max)
+        #expect(!g.pinShared(), "at the limit: pin's ERANGE")
+        #expect(g.pins == Int(Int32.max))
+        #expect(g.unpinShared() && g.pinShared())
+        #expect(g.pins == Int(Int32.max))
+        g.pins = 0
+        f.model.tearDown()
+        #expect(!g.pinShared(), "the region is gone")
+    }
+
     @Test func releasingExtentIsNotAllocatable() throws {
         let f = try F()
         try f.group([F.offer(0, 8)])
