@@ -14,11 +14,13 @@ import Synchronization
 /// - An exclusive caller takes the mutex, raises the writer flag, then
 ///   waits until every slot a thread ever used reads zero. Shared calls
 ///   are a few hundred instructions, so the wait is short.
-/// Both sides' flag and slot accesses are sequentially consistent, so one
-/// of them always sees the other. A shared caller's slot decrement is a
-/// release and the writer's wait an acquire, so pins moved by shared
-/// callers are seen by the next exclusive one; the writer flag's clearing
-/// is a release and the reader's load an acquire, so shared callers see
+/// Both sides' accesses to the flag, `used` and the slots are
+/// sequentially consistent, so one of them always sees the other (on
+/// x86-64 the loads are plain moves: the increment's locked add and the
+/// flag's exchange are the fences). A shared caller's slot decrement is a
+/// release and the writer's wait reads it, so pins moved by shared callers
+/// are seen by the next exclusive one; the writer flag's clearing is a
+/// release and the reader's load reads it, so shared callers see
 /// everything the exclusive one wrote.
 ///
 /// Nothing may take the lock exclusively while holding it shared (on one
@@ -76,9 +78,12 @@ final class ContextLock: @unchecked Sendable {
         let n = used.pointee.load(ordering: .sequentiallyConsistent)
         for i in 0..<n {
             var spins = 0
-            while slot(i).pointee.load(ordering: .acquiring) != 0 {
+            while slot(i).pointee.load(ordering: .sequentiallyConsistent) != 0 {
+                // Spin, then yield, then sleep: a shared holder that was
+                // descheduled (an oversubscribed machine, a stopped
+                // thread) gets the CPU instead of a writer burning it.
                 spins += 1
-                if spins > 64 { sys_yield() }
+                if spins > 1024 { sys_nap(microseconds: 50) } else if spins > 64 { sys_yield() }
             }
         }
     }
@@ -102,9 +107,11 @@ final class ContextLock: @unchecked Sendable {
     @inline(__always)
     func lockShared() -> Int? {
         let i = ThreadSlot.current & (ContextLock.slotCount - 1)
-        // Acquire: a raise by another thread happens before this
-        // thread's increment, so a writer that reads `used` sees it.
-        if i >= used.pointee.load(ordering: .acquiring) { raiseUsed(above: i) }
+        // Sequentially consistent, as every access of the handshake: the
+        // raise this load sees (maybe another thread's) then precedes
+        // this thread's increment in the one order all of them follow,
+        // so a writer that reads `used` after it sees the raise.
+        if i >= used.pointee.load(ordering: .sequentiallyConsistent) { raiseUsed(above: i) }
         let s = slot(i)
         s.pointee.wrappingAdd(1, ordering: .sequentiallyConsistent)
         if writer.pointee.load(ordering: .sequentiallyConsistent) != 0 {

@@ -9,8 +9,8 @@ import Musl
 
 // The C library calls the ABI layer makes, in one place: a mutex, two
 // thread-specific slots (the last error, the thread's reader slot),
-// sched_yield, stderr for the default log, getenv for DAXM_LOG. No other
-// file imports the C library.
+// sched_yield and nanosleep, stderr for the default log, getenv for
+// DAXM_LOG. No other file imports the C library.
 
 /// A pthread mutex (rather than Synchronization.Mutex, which ThreadSanitizer
 /// and helgrind misreport under contention; see reference/swift-cabi.md §7).
@@ -127,6 +127,12 @@ enum ThreadSlot {
 
 /// Gives the CPU away while a waiter spins (ContextLock's exclusive side).
 func sys_yield() { _ = sched_yield() }
+
+/// Sleeps a little while a waiter has spun long (ContextLock).
+func sys_nap(microseconds: Int) {
+    var ts = timespec(tv_sec: 0, tv_nsec: microseconds * 1000)
+    _ = nanosleep(&ts, nil)
+}
 
 func sys_stderr_write(_ line: String) {
     let bytes = Array(line.utf8)

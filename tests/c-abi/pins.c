@@ -11,15 +11,18 @@
  *     attribute) and checks every refcount it reads is within bounds. At
  *     the end the refcount is exactly twelve pins plus the range of the
  *     device in the extent, and twelve puts bring it back.
- *  2. Releases racing pins: three threads pin and unpin 256 extents in
- *     turn while the main thread asks for the release of each, one at a
- *     time. A pin taken before the release defers it, one taken after is
- *     refused: every get answers 0, -EBUSY or -ENODEV, every put of a pin
- *     held answers 0, a pinned extent never reads released, and a
- *     thread refused once is never let in again.
- *     At the end every extent is released and the events report each
- *     exactly once: released at once, or deferred and then released by
- *     the last put.
+ *  2. Releases racing pins: three threads pin and unpin the extent the
+ *     main thread is about to release (and now and then another), while
+ *     it asks for the release of 256 extents one at a time. A pin taken
+ *     before the release defers it, one taken after is refused: every get
+ *     answers 0, -EBUSY or -ENODEV, every put of a pin held answers 0, a
+ *     pinned extent never reads released, and a thread refused once is
+ *     never let in again. At the end every extent is released and the
+ *     events report each exactly once: released at once, or deferred and
+ *     then released by the last put (most are deferred).
+ *
+ * That shared and exclusive holders never overlap is checked directly by
+ * tests/swift/ContextLockTests.swift.
  */
 #include "ctest.h"
 
@@ -69,7 +72,7 @@ static void *write_around(void *arg)
 	char path[64];
 
 	snprintf(path, sizeof(path), "region1/extent%d/refcount", daxm_extent_get_id(w->x));
-	while (!atomic_load(w->stop)) {
+	do {
 		const char *text;
 		int n = daxm_extent_get_refcount(w->x);
 
@@ -82,7 +85,7 @@ static void *write_around(void *arg)
 			TCHECK(w, n >= 1 && n <= most);
 		}
 		w->reads++;
-	}
+	} while (!atomic_load(w->stop));
 	return NULL;
 }
 
@@ -140,6 +143,7 @@ out:
 
 struct racer {
 	struct daxm_extent **xs;
+	atomic_int *current; /* the extent the main thread releases next */
 	atomic_int *stop;
 	int bad;
 	long pins, refused;
@@ -151,7 +155,8 @@ static void *race_pins(void *arg)
 	struct racer *r = arg;
 
 	while (!atomic_load(r->stop)) {
-		for (int i = 0; i < RACE_EXTENTS; i++) {
+		/* mostly the extent about to be released, now and then any */
+		for (int i = atomic_load(r->current), n = 0; n < 2; n++, i = (i + 37) % RACE_EXTENTS) {
 			int rc = daxm_extent_get(r->xs[i]);
 
 			if (rc == 0) {
@@ -183,8 +188,8 @@ static void test_pin_release_race(void)
 	struct daxm_extent *xs[RACE_EXTENTS];
 	struct racer r[RACERS];
 	pthread_t th[RACERS];
-	atomic_int stop = 0;
-	int released[RACE_EXTENTS] = { 0 }, deferred = 0, immediate = 0;
+	atomic_int stop = 0, current = 0;
+	int released[RACE_EXTENTS] = { 0 }, deferred = 0;
 	struct daxm_event *ev;
 	long pins = 0;
 
@@ -207,12 +212,14 @@ static void test_pin_release_race(void)
 	for (int i = 0; i < RACERS; i++) {
 		memset(&r[i], 0, sizeof(r[i]));
 		r[i].xs = xs;
+		r[i].current = &current;
 		r[i].stop = &stop;
 		CHECK(pthread_create(&th[i], NULL, race_pins, &r[i]) == 0);
 	}
 	for (int i = 0; i < RACE_EXTENTS; i++) {
-		/* let the racers pin it a while first */
-		for (int spin = 0; spin < 2000 && daxm_extent_get_refcount(xs[i]) == 0; spin++)
+		/* point the racers at it, and let them pin it first */
+		atomic_store(&current, i);
+		for (int spin = 0; spin < 100000 && daxm_extent_get_refcount(xs[i]) == 0; spin++)
 			;
 		CHECK_OK(daxm_region_release_extents(sp, (uint64_t)i * 4 * MiB, 2 * MiB, NULL, 0));
 	}
@@ -246,10 +253,12 @@ static void test_pin_release_race(void)
 		CHECK_INT(daxm_extent_get_state(xs[i]), DAXM_EXTENT_RELEASED);
 		CHECK_ERR(daxm_extent_get(xs[i]), ENODEV);
 	}
-	immediate = RACE_EXTENTS - deferred;
+	/* Most releases find a racer's pin: the deferred path and the put
+	 * that completes it were exercised, not only the release at once. */
+	CHECK(deferred > 0);
 	if (getenv("DAXM_CTEST_VERBOSE"))
 		printf("pins: %ld pins taken; %d releases deferred by a pin, %d at once\n",
-		       pins, deferred, immediate);
+		       pins, deferred, RACE_EXTENTS - deferred);
 out:
 	daxm_unref(ctx);
 }
