@@ -49,11 +49,13 @@ import Testing
         }
     }
 
-    @Test func sharedAndExclusiveHoldersNeverOverlap() {
+    /// One writer among readers; with 20 threads, more than the lock's
+    /// 16 slots, so that some readers share a slot.
+    @Test(arguments: [(4, 20_000), (20, 2_000)])
+    func sharedAndExclusiveHoldersNeverOverlap(threads: Int, writerRounds: Int) {
         let lock = ContextLock()
         let inside = Inside()
-        let writerRounds = 20_000
-        ContextLockTests.together(4) { worker in
+        ContextLockTests.together(threads) { worker in
             if worker == 0 {
                 for _ in 0..<writerRounds {
                     lock.lock()
