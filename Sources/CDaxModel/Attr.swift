@@ -43,13 +43,17 @@ import DaxModelHeader
         }
         let name = String(decoding: sys_bytes(path), as: UTF8.self)
         let text = try box { () throws(DaxError) in try c.model.readAttribute(name) }
-        let bytes = Array(text.utf8)
+        let count = text.utf8.count
         // size_t arrives as Int: a value above Int.max is negative here.
-        guard len < 0 || bytes.count < len else {
-            throw DaxErrorBox(.outOfRange, "\(name): \(bytes.count + 1) bytes needed, buffer holds \(max(len, 0))")
+        guard len < 0 || count < len else {
+            throw DaxErrorBox(.outOfRange, "\(name): \(count + 1) bytes needed, buffer holds \(max(len, 0))")
         }
-        for (i, b) in bytes.enumerated() { buf[i] = CChar(bitPattern: b) }
-        buf[bytes.count] = 0
-        return bytes.count
+        var i = 0
+        for b in text.utf8 {
+            buf[i] = CChar(bitPattern: b)
+            i += 1
+        }
+        buf[count] = 0
+        return count
     }
 }

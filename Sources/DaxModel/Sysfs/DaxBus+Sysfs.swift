@@ -19,55 +19,79 @@ extension DaxBus {
     }
 
     private func resolve(_ path: String) throws(DaxError) -> Target {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        let missing = DaxError(.noEntry, "\(path): no such attribute")
-        switch parts.count {
-        case 2 where parts[0] == "device_dax":
-            guard ["bind", "unbind", "new_id", "remove_id"].contains(parts[1]) else { throw missing }
-            return .driver(String(parts[1]))
+        var bytes = path
+        guard let target = bytes.withUTF8({ resolve(bytes: $0) }) else {
+            throw DaxError(.noEntry, "\(path): no such attribute")
+        }
+        return target
+    }
+
+    /// `resolve` on the path's bytes (kernfs compares bytes): nil when
+    /// nothing is there. Allocates nothing but the short names it looks up.
+    private func resolve(bytes: UnsafeBufferPointer<UInt8>) -> Target? {
+        // The path's parts: one to three, split at "/".
+        var cuts = (bytes.count, bytes.count)
+        var count = 1
+        for i in bytes.indices where bytes[i] == UInt8(ascii: "/") {
+            count += 1
+            switch count {
+            case 2: cuts.0 = i
+            case 3: cuts.1 = i
+            default: return nil
+            }
+        }
+        let first = bytes[..<cuts.0]
+        let second = bytes[min(cuts.0 + 1, bytes.count)..<cuts.1]
+        let third = bytes[min(cuts.1 + 1, bytes.count)...]
+        func name(_ part: Slice<UnsafeBufferPointer<UInt8>>) -> String { String(decoding: part, as: UTF8.self) }
+        switch count {
+        case 2 where first.elementsEqual("device_dax".utf8):
+            let file = name(second)
+            guard ["bind", "unbind", "new_id", "remove_id"].contains(file) else { return nil }
+            return .driver(file)
         case 2:
-            if let r = SysfsName.parseRegion(parts[0]) {
-                guard let region = region(id: r), let attr = Region.sysfsAttributes[String(parts[1])],
-                      region.isVisible(attr.name) else { throw missing }
+            if let r = SysfsName.parseRegion(first) {
+                guard let region = region(id: r), let attr = Region.sysfsAttributes[name(second)],
+                      region.isVisible(attr.name) else { return nil }
                 return .region(region, attr)
             }
-            guard let (r, n) = SysfsName.parseDevice(parts[0]), let device = region(id: r)?.device(id: n),
-                  let attr = Device.sysfsAttributes[String(parts[1])], device.isVisible(attr.name) else { throw missing }
+            guard let (r, n) = SysfsName.parseDevice(first), let device = region(id: r)?.device(id: n),
+                  let attr = Device.sysfsAttributes[name(second)], device.isVisible(attr.name) else { return nil }
             return .device(device, attr)
-        case 3 where parts[0].hasPrefix("region"):
-            guard let r = SysfsName.parseRegion(parts[0]), let region = region(id: r),
-                  let k = SysfsName.parseExtent(parts[1]), let extent = region.extent(id: k),
-                  let attr = Extent.sysfsAttributes[String(parts[2])] else { throw missing }
+        case 3 where first.starts(with: "region".utf8):
+            guard let r = SysfsName.parseRegion(first), let region = region(id: r),
+                  let k = SysfsName.parseExtent(second), let extent = region.extent(id: k),
+                  let attr = Extent.sysfsAttributes[name(third)] else { return nil }
             return .extent(extent, attr)
         case 3:
-            guard let (r, n) = SysfsName.parseDevice(parts[0]), let device = region(id: r)?.device(id: n),
-                  let k = SysfsName.parseMapping(parts[1]), k < device.ranges.count,
-                  let attr = DeviceRange.sysfsAttributes[String(parts[2])] else { throw missing }
+            guard let (r, n) = SysfsName.parseDevice(first), let device = region(id: r)?.device(id: n),
+                  let k = SysfsName.parseMapping(second), k < device.ranges.count,
+                  let attr = DeviceRange.sysfsAttributes[name(third)] else { return nil }
             return .range(device.ranges[k], attr)
         default:
-            throw missing
+            return nil
         }
     }
 
     /// Reads `path` as the kernel prints it (trailing newline included).
     /// - Throws: ENOENT (no such attribute), EACCES (write-only).
     public func readAttribute(_ path: String) throws(DaxError) -> String {
-        let denied = DaxError(.permissionDenied, "\(path): attribute is write-only")
+        func denied() -> DaxError { DaxError(.permissionDenied, "\(path): attribute is write-only") }
         switch try resolve(path) {
         case let .region(region, attr):
-            guard let show = attr.show else { throw denied }
+            guard let show = attr.show else { throw denied() }
             return try show(region)
         case let .device(device, attr):
-            guard let show = attr.show else { throw denied }
+            guard let show = attr.show else { throw denied() }
             return try show(device)
         case let .range(range, attr):
-            guard let show = attr.show else { throw denied }
+            guard let show = attr.show else { throw denied() }
             return try show(range)
         case let .extent(extent, attr):
-            guard let show = attr.show else { throw denied }
+            guard let show = attr.show else { throw denied() }
             return try show(extent)
         case .driver:
-            throw denied
+            throw denied()
         }
     }
 
@@ -78,21 +102,21 @@ extension DaxBus {
     /// `written` is the byte count of the write(2) when it differs from
     /// `value.count` (a value cut at a NUL: the store still runs).
     public func writeAttribute(_ path: String, _ value: [UInt8], written: Int? = nil) throws(DaxError) {
-        let denied = DaxError(.permissionDenied, "\(path): attribute is read-only")
+        func denied() -> DaxError { DaxError(.permissionDenied, "\(path): attribute is read-only") }
         let empty = (written ?? value.count) == 0
         switch try resolve(path) {
         case let .region(region, attr):
-            guard let store = attr.store else { throw denied }
+            guard let store = attr.store else { throw denied() }
             if empty { return }
             try store(region, value)
         case let .device(device, attr):
-            guard let store = attr.store, !device.isReadOnly(attr.name) else { throw denied }
+            guard let store = attr.store, !device.isReadOnly(attr.name) else { throw denied() }
             if empty { return }
             try store(device, value)
         case .range:
-            throw denied
+            throw denied()
         case let .extent(extent, attr):
-            guard let store = attr.store else { throw denied }
+            guard let store = attr.store else { throw denied() }
             if empty { return }
             try store(extent, value)
         case .driver(let file):
