@@ -132,6 +132,8 @@ static void test_pin_counts(void)
 
 	CHECK_INT(daxm_extent_get_refcount(x), 1 + COUNTERS * HELD);
 	CHECK_ATTR(ctx, "region1/extent0/refcount", "13\n");
+	CHECK_ERR(daxm_attr_read(ctx, "region1/extent0/refcount/x", (char[8]){ 0 }, 8), ENOENT);
+	CHECK_ERR(daxm_attr_read(ctx, "region1/extent00/refcount", (char[8]){ 0 }, 8), ENOENT);
 	for (int i = 0; i < COUNTERS * HELD; i++)
 		CHECK_OK(daxm_extent_put(x));
 	CHECK_ERR(daxm_extent_put(x), EINVAL); /* the range's reference is no pin */

@@ -153,6 +153,13 @@ void test_attr_read(void)
 		RE("", ENOENT),
 		RE("/", ENOENT),
 		RE("bogus/id", ENOENT),
+		/* one part too many, whatever the first three name */
+		RE("dax1.3/mapping0/start/x", ENOENT),
+		RE("dax1.3/mapping0/start/", ENOENT),
+		RE("device_dax/bind/x", ENOENT),
+		RE("region0/id/x", ENOENT),
+		RE("dax1.3/mapping0/", ENOENT),
+		RE("//", ENOENT),
 	};
 	CHECK_READS(ctx, fresh);
 
