@@ -58,32 +58,7 @@ private enum FabricSnapshot {
 }
 
 @implementation @c public func daxm_fabric_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let path, let out else {
-        reportUnlogged(.invalidArgument, "daxm_fabric_load: NULL argument")
-        return errnoResult(.invalidArgument)
+    loadState(path, out, function: "daxm_fabric_load", format: Fabric.stateFormat) { doc throws(DaxError) in
+        try FabricHandle(restoring: doc)
     }
-    out.pointee = nil
-    let file: SysPath
-    switch StateFile.path(path, saving: false) {
-    case .success(let p): file = p
-    case .failure(let e):
-        reportUnlogged(e.errno, "daxm_fabric_load: \(e.message)")
-        return errnoResult(e.errno)
-    }
-    let doc: JSONValue
-    switch StateFile.read(file, format: Fabric.stateFormat) {
-    case .success(let d): doc = d
-    case .failure(let e):
-        reportUnlogged(e.errno, e.message)
-        return errnoResult(e.errno)
-    }
-    let handle: FabricHandle
-    do {
-        handle = try FabricHandle(restoring: doc)
-    } catch {
-        reportUnlogged(error.errno, "\(file): \(error.message)")
-        return errnoResult(error.errno)
-    }
-    out.pointee = OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
-    return 0
 }

@@ -72,8 +72,21 @@ enum StateFile {
 }
 
 @implementation @c public func daxm_ctx_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    loadState(path, out, function: "daxm_ctx_load", format: DaxBus.stateFormat) { doc throws(DaxError) in
+        try Context.restoring(doc)
+    }
+}
+
+/// A load call (`daxm_ctx_load`, `daxm_fabric_load`): the state document
+/// of the file at `path` in `format`, restored by `restore`; `*out` gets
+/// the new object with its one C reference, or NULL. Failures set the
+/// thread's last error only: there is no context to log to yet.
+func loadState<Object: AnyObject>(
+    _ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
+    function: String, format: String, _ restore: (JSONValue) throws(DaxError) -> Object
+) -> Int32 {
     guard let path, let out else {
-        reportUnlogged(.invalidArgument, "daxm_ctx_load: NULL argument")
+        reportUnlogged(.invalidArgument, "\(function): NULL argument")
         return errnoResult(.invalidArgument)
     }
     out.pointee = nil
@@ -81,23 +94,23 @@ enum StateFile {
     switch StateFile.path(path, saving: false) {
     case .success(let p): file = p
     case .failure(let e):
-        reportUnlogged(e.errno, "daxm_ctx_load: \(e.message)")
+        reportUnlogged(e.errno, "\(function): \(e.message)")
         return errnoResult(e.errno)
     }
     let doc: JSONValue
-    switch StateFile.read(file, format: DaxBus.stateFormat) {
+    switch StateFile.read(file, format: format) {
     case .success(let d): doc = d
     case .failure(let e):
         reportUnlogged(e.errno, e.message)
         return errnoResult(e.errno)
     }
-    let context: Context
+    let object: Object
     do {
-        context = try Context.restoring(doc)
+        object = try restore(doc)
     } catch {
         reportUnlogged(error.errno, "\(file): \(error.message)")
         return errnoResult(error.errno)
     }
-    out.pointee = OpaquePointer(Unmanaged.passRetained(context).toOpaque())
+    out.pointee = OpaquePointer(Unmanaged.passRetained(object).toOpaque())
     return 0
 }
