@@ -285,17 +285,7 @@ extension Extent {
     /// The caller then calls `pin` with the model held exclusively, for
     /// the error. Reads no other object's reference count, so threads
     /// pinning different extents share no cache line they write.
-    public func pinShared() -> Bool {
-        guard !isGone, state == .accepted else { return false }
-        var pins = storedPins.load(ordering: .relaxed)
-        while pins < Int32.max {
-            let (done, seen) = storedPins.weakCompareExchange(
-                expected: pins, desired: pins + 1, ordering: .relaxed)
-            if done { return true }
-            pins = seen
-        }
-        return false
-    }
+    public func pinShared() -> Bool { movePinShared(by: 1) }
 
     /// `Region.unpin` for a caller holding the model shared (see
     /// `pinShared`): drops a pin of an accepted extent by compare-and-swap.
@@ -303,12 +293,16 @@ extension Extent {
     /// (`unpin`'s EINVAL), one whose region is gone or deleted, and one
     /// that is not accepted: the put that may complete a deferred release,
     /// and every error, take the model exclusively.
-    public func unpinShared() -> Bool {
+    public func unpinShared() -> Bool { movePinShared(by: -1) }
+
+    /// Adds `delta` (1 or -1) to the pins of an accepted extent by
+    /// compare-and-swap while the count stays within 0...Int32.max.
+    private func movePinShared(by delta: Int32) -> Bool {
         guard !isGone, state == .accepted else { return false }
         var pins = storedPins.load(ordering: .relaxed)
-        while pins > 0 {
+        while delta > 0 ? pins < Int32.max : pins > 0 {
             let (done, seen) = storedPins.weakCompareExchange(
-                expected: pins, desired: pins - 1, ordering: .relaxed)
+                expected: pins, desired: pins + delta, ordering: .relaxed)
             if done { return true }
             pins = seen
         }
